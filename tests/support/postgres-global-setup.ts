@@ -122,17 +122,13 @@ export default async function setup(project: TestProject) {
   project.provide("databaseUrl", url);
   project.provide("databaseSkipReason", null);
   return async () => {
-    child.kill("SIGINT");
-    await new Promise((r) => {
-      const t = setTimeout(() => {
-        child.kill("SIGKILL");
-        r(null);
-      }, 5_000);
-      child.once("exit", () => {
-        clearTimeout(t);
-        r(null);
-      });
-    });
+    // `runuser` does not pass signals on to postgres; pg_ctl stops it by its pid file.
+    const [stopCmd, stopArgs] = run(join(bin, "pg_ctl"), ["-D", data, "stop", "-m", "fast", "-w", "-t", "10"]);
+    try {
+      execFileSync(stopCmd, stopArgs, { stdio: "ignore" });
+    } catch {
+      child.kill("SIGKILL");
+    }
     rmSync(dir, { recursive: true, force: true });
   };
 }

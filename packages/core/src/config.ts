@@ -32,7 +32,8 @@ export const optionalString = () =>
 /** An integer from the environment (`"3000"` → 3000). */
 export const envInt = (defaultValue?: number) => {
   const base = z.preprocess(
-    (v) => (typeof v === "string" && v.trim() !== "" ? Number(v) : v === "" ? undefined : v),
+    // Only digit strings become numbers, so an error quotes what was actually set ("eighty", not NaN).
+    (v) => (typeof v === "string" && /^\s*-?\d+\s*$/.test(v) ? Number(v) : typeof v === "string" && v.trim() === "" ? undefined : v),
     z
       .number({ error: (i) => (i.input === undefined ? "is required" : `must be an integer, got "${String(i.input)}"`) })
       .int("must be an integer"),

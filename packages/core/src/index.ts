@@ -7,5 +7,6 @@ export * from "./logger.ts";
 export * from "./manifest.ts";
 export * from "./message.ts";
 export * from "./migrate.ts";
+export * from "./provision.ts";
 export * from "./resource-names.ts";
 export * from "./s3-keys.ts";

@@ -1,0 +1,68 @@
+/**
+ * Everything a worker process sets up once: config, AWS clients, database pool and the model
+ * session. The Lambda handler and the poller both build one at start and then only call
+ * `run(body)` per message, so a cold start loads the model exactly once.
+ */
+import { type AwsClients, awsConfigFromEnv, createAwsClients, createDb, resolveDatabaseUrl, type Sql } from "@bluemoxon/core";
+import { type BackgroundRemover, createBackgroundRemover } from "./background/background-remover.ts";
+import { type JobLog, type ProcessJobDeps, type ProcessJobResult, processJob } from "./process-job.ts";
+import { loadWorkerConfig, type WorkerConfig } from "./worker-config.ts";
+
+export interface WorkerRuntime {
+  config: WorkerConfig;
+  aws: AwsClients;
+  sql: Sql;
+  remover: BackgroundRemover;
+  /** Processes one message body; rejects when the record should be delivered again. */
+  run(body: string, logFor?: ProcessJobDeps["logFor"]): Promise<ProcessJobResult>;
+  close(): Promise<void>;
+}
+
+export interface WorkerRuntimeOptions {
+  env?: Record<string, string | undefined>;
+  /** Overrides for tests (e.g. an S3 client without SDK retries). */
+  aws?: AwsClients;
+  remover?: BackgroundRemover;
+  applicationName?: string;
+}
+
+/**
+ * @example
+ * const runtime = await createWorkerRuntime();
+ * await runtime.run(record.body, (ids) => logger.child(ids));
+ */
+export async function createWorkerRuntime(options: WorkerRuntimeOptions = {}): Promise<WorkerRuntime> {
+  const env = options.env ?? process.env;
+  const config = loadWorkerConfig(env);
+  const aws = options.aws ?? createAwsClients(awsConfigFromEnv(env));
+  const url = await resolveDatabaseUrl(config, aws.secrets);
+  // One job at a time per process: a small pool is plenty, short idle suits Lambda freezes.
+  const sql = createDb({ url, max: 2, idleTimeout: 20, applicationName: options.applicationName ?? "worker" });
+  const remover =
+    options.remover ??
+    (await createBackgroundRemover({ model: config.BG_MODEL, memoryArena: config.BG_MEMORY_ARENA, modelDir: config.BG_MODEL_DIR }));
+  const deps: Omit<ProcessJobDeps, "logFor"> = {
+    sql,
+    s3: aws.s3,
+    bucket: config.IMAGE_BUCKET,
+    remover,
+    maxSourceBytes: config.MAX_SOURCE_BYTES,
+    maxInputPixels: config.MAX_INPUT_PIXELS,
+    output: {
+      trim: config.BG_TRIM_PADDING === undefined ? false : { padding: config.BG_TRIM_PADDING },
+      maxOutputEdge: config.BG_MAX_OUTPUT_EDGE,
+    },
+  };
+  return {
+    config,
+    aws,
+    sql,
+    remover,
+    run: (body, logFor?: (ids: { jobId: string; bookId: string; imageId: string }) => JobLog) => processJob(body, { ...deps, logFor }),
+    async close() {
+      await sql.end({ timeout: 5 });
+      if (!options.aws) aws.destroy();
+      if (!options.remover) await remover.release();
+    },
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * Lambda entry: SQS event → `processJob` per record → `{ batchItemFailures }`.
+ *
+ * Config, clients and the model are set up at module init (top-level await), so only a cold
+ * start pays for loading the model. Records run one after another: inference already uses every
+ * core, and sequential processing keeps the logger's `jobId` key unambiguous.
+ */
+import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
+import { Logger } from "@aws-lambda-powertools/logger";
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { createWorkerRuntime } from "./create-worker-runtime.ts";
+import type { JobLog } from "./process-job.ts";
+
+const logger = new Logger({ serviceName: "image-worker", logLevel: (process.env.LOG_LEVEL?.toUpperCase() || "INFO") as "INFO" });
+const runtime = await createWorkerRuntime({ applicationName: "image-worker" });
+logger.info("worker ready", { model: runtime.remover.model, environment: runtime.config.PIPELINE_ENV });
+const processor = new BatchProcessor(EventType.SQS);
+
+async function recordHandler(record: SQSRecord): Promise<void> {
+  try {
+    const result = await runtime.run(record.body, (ids): JobLog => {
+      logger.appendKeys({ ...ids, messageId: record.messageId });
+      return {
+        info: (message, fields) => logger.info(message, fields ?? {}),
+        warn: (message, fields) => logger.warn(message, fields ?? {}),
+        error: (message, fields) => logger.error(message, fields ?? {}),
+      };
+    });
+    if (result.outcome === "failed") logger.warn("photo rejected", { reason: result.reason });
+  } finally {
+    logger.removeKeys(["jobId", "bookId", "imageId", "messageId"]);
+  }
+}
+
+export const handler = async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> =>
+  processPartialResponse(event, recordHandler, processor, {
+    context,
+    processInParallel: false,
+    // An all-failed batch is still a normal answer for the event source mapping, not an invocation error.
+    throwOnFullBatchFailure: false,
+  });

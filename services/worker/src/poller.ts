@@ -1,0 +1,73 @@
+/**
+ * Poller entry (compose, where LocalStack cannot run container-image Lambdas): the same
+ * `processJob` behind sqs-consumer. A message is deleted when the job completes or is rejected for
+ * good; a transient error leaves it for SQS to redeliver. SIGTERM/SIGINT stop polling and let the
+ * job in progress finish before the process exits.
+ */
+import { createLogger } from "@bluemoxon/core";
+import { Consumer } from "sqs-consumer";
+import { createWorkerRuntime } from "./create-worker-runtime.ts";
+
+export interface StartPollerOptions {
+  env?: Record<string, string | undefined>;
+  /** How long `stop()` waits for the job in progress (ms). */
+  drainMs?: number;
+}
+
+/**
+ * @example
+ * const poller = await startPoller(); // reads IMAGE_QUEUE_URL
+ * process.once("SIGTERM", () => poller.stop());
+ */
+export async function startPoller({ env = process.env, drainMs = 120_000 }: StartPollerOptions = {}) {
+  const runtime = await createWorkerRuntime({ env, applicationName: "image-worker-poller" });
+  const log = createLogger({ service: "image-worker", level: runtime.config.LOG_LEVEL });
+  const queueUrl = runtime.config.IMAGE_QUEUE_URL;
+  if (!queueUrl) {
+    await runtime.close();
+    throw new Error("IMAGE_QUEUE_URL is required for the poller");
+  }
+  const consumer = Consumer.create({
+    queueUrl,
+    sqs: runtime.aws.sqs,
+    batchSize: 1,
+    waitTimeSeconds: 20,
+    pollingCompleteWaitTimeMs: drainMs,
+    handleMessage: async (message) => {
+      // Rejections (transient errors, invalid bodies) propagate: sqs-consumer then leaves the message.
+      await runtime.run(message.Body ?? "", (ids) => log.child({ ...ids, messageId: message.MessageId }));
+      return message;
+    },
+  });
+  consumer.on("error", (error) => log.error("sqs error", { error }));
+  consumer.on("processing_error", (error) => log.warn("message left for redelivery", { error }));
+  const stopped = new Promise<void>((resolve) => consumer.once("stopped", () => resolve()));
+  consumer.start();
+  log.info("poller started", { queueUrl, model: runtime.remover.model });
+  return {
+    runtime,
+    /** Stops polling, waits for the job in progress, then closes the pool and the session. */
+    async stop() {
+      consumer.stop({ abort: false });
+      await stopped;
+      await runtime.close();
+      log.info("poller stopped");
+    },
+  };
+}
+
+// Run directly (`node --import tsx services/worker/src/poller.ts` or the image's poller command).
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const poller = await startPoller();
+  let stopping = false;
+  const shutdown = () => {
+    if (stopping) return;
+    stopping = true;
+    poller.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once("SIGTERM", shutdown);
+  process.once("SIGINT", shutdown);
+}

@@ -1,0 +1,170 @@
+/**
+ * One background-removal job, from SQS message to `completed` (or `failed` with a reason).
+ *
+ * Idempotent: the job is claimed with `UPDATE … WHERE status IN (…)`, so a redelivered message for
+ * a completed job does nothing, and the output key is deterministic. Errors are sorted here: a bad
+ * photo (`PermanentJobError`) fails the job and the record succeeds — retrying cannot help;
+ * anything else (S3, database, throttling) leaves the job `processing` with `last_error` and is
+ * rethrown, so the caller reports the record failed, SQS redelivers it, and after
+ * `maxReceiveCount` receives the DLQ takes it.
+ */
+import { GetObjectCommand, type GetObjectCommandOutput, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import {
+  allowedFrom,
+  errorMessage,
+  PermanentJobError,
+  parseImageJobMessage,
+  processedKey,
+  type Sql,
+  TransientJobError,
+} from "@bluemoxon/core";
+import type { RemoveOptions } from "./background/background-remover.ts";
+import { JobNotFoundError, SourceMissingError, SourceTooLargeError, StorageUnavailableError } from "./errors.ts";
+
+export interface JobLog {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface ProcessJobDeps {
+  sql: Sql;
+  s3: S3Client;
+  bucket: string;
+  remover: { remove(bytes: Uint8Array, options?: RemoveOptions): Promise<{ png: Buffer; width: number; height: number }> };
+  /** A logger carrying the job's ids (the entry point decides how to attach them). */
+  logFor?: (context: { jobId: string; bookId: string; imageId: string }) => JobLog;
+  maxSourceBytes?: number;
+  maxInputPixels?: number;
+  /** Trim / max edge; both off by default. */
+  output?: Pick<RemoveOptions, "trim" | "maxOutputEdge">;
+}
+
+export type ProcessJobResult =
+  | { outcome: "completed"; jobId: string; processedKey: string; width: number; height: number; ms: number }
+  | { outcome: "duplicate"; jobId: string; status: "completed" | "failed" }
+  | { outcome: "failed"; jobId: string; reason: string };
+
+const silent: JobLog = { info() {}, warn() {}, error() {} };
+
+/** Throttling, 5xx, timeouts and network errors all count as transient; so does anything unknown. */
+function storageError(what: string, error: unknown): Error {
+  if (error instanceof PermanentJobError || error instanceof TransientJobError) return error;
+  return new StorageUnavailableError(`${what}: ${errorMessage(error)}`, { cause: error });
+}
+
+async function readSource(deps: ProcessJobDeps, key: string, maxBytes: number): Promise<Uint8Array> {
+  let out: GetObjectCommandOutput;
+  try {
+    out = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: key }));
+  } catch (error) {
+    const name = (error as { name?: string }).name;
+    if (name === "NoSuchKey" || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) {
+      throw new SourceMissingError(`the source photo s3://${deps.bucket}/${key} does not exist`, { cause: error });
+    }
+    throw storageError(`reading s3://${deps.bucket}/${key} failed`, error);
+  }
+  if (out.ContentLength !== undefined && out.ContentLength > maxBytes) {
+    (out.Body as { destroy?: () => void } | undefined)?.destroy?.();
+    throw new SourceTooLargeError(`the photo has ${out.ContentLength} bytes, over the limit of ${maxBytes}`);
+  }
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for await (const chunk of out.Body as AsyncIterable<Uint8Array>) {
+      total += chunk.length;
+      // A missing or lying Content-Length must not let a huge body into memory.
+      if (total > maxBytes) {
+        (out.Body as { destroy?: () => void }).destroy?.();
+        throw new SourceTooLargeError(`the photo has more than ${maxBytes} bytes, over the limit`);
+      }
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    throw storageError(`reading s3://${deps.bucket}/${key} was interrupted`, error);
+  }
+  return Buffer.concat(chunks, total);
+}
+
+/**
+ * Processes one SQS message body. Resolves for success, duplicates and permanent failures;
+ * rejects (transient errors, invalid messages) when SQS should deliver the record again.
+ * @example
+ * const result = await processJob(record.body, { sql, s3, bucket, remover });
+ */
+export async function processJob(body: string, deps: ProcessJobDeps): Promise<ProcessJobResult> {
+  const message = parseImageJobMessage(body);
+  const { jobId, bookId, imageId, sourceKey } = message;
+  const log = deps.logFor?.({ jobId, bookId, imageId }) ?? silent;
+  const started = performance.now();
+  const { sql } = deps;
+
+  let claimed: { image_id: string; attempts: number }[];
+  try {
+    claimed = await sql`
+      UPDATE image_jobs SET status = 'processing', attempts = attempts + 1, started_at = now(), updated_at = now()
+      WHERE id = ${jobId} AND status IN ${sql(allowedFrom("processing"))}
+      RETURNING image_id, attempts`;
+  } catch (error) {
+    throw storageError("claiming the job failed", error);
+  }
+  if (claimed.length === 0) {
+    const [row] = await sql<{ status: string }[]>`SELECT status FROM image_jobs WHERE id = ${jobId}`.catch((error) => {
+      throw storageError("reading the job failed", error);
+    });
+    if (!row) throw new JobNotFoundError(`job ${jobId} does not exist`);
+    if (row.status === "completed" || row.status === "failed") {
+      log.info("job already finished; duplicate delivery ignored", { status: row.status });
+      return { outcome: "duplicate", jobId, status: row.status };
+    }
+    // e.g. `pending`: the message overtook the API's own update; try again later.
+    throw new TransientJobError(`job ${jobId} is ${row.status}, not ready for processing`);
+  }
+  log.info("job started", { attempt: claimed[0].attempts, sourceKey });
+
+  try {
+    if (claimed[0].image_id !== imageId) {
+      throw new PermanentJobError(`job ${jobId} belongs to image ${claimed[0].image_id}, not ${imageId}`);
+    }
+    const bytes = await readSource(deps, sourceKey, deps.maxSourceBytes ?? 30 * 1024 * 1024);
+    const result = await deps.remover.remove(bytes, { maxInputPixels: deps.maxInputPixels, ...deps.output });
+    const key = processedKey(bookId, imageId);
+    try {
+      await deps.s3.send(new PutObjectCommand({ Bucket: deps.bucket, Key: key, Body: result.png, ContentType: "image/png" }));
+    } catch (error) {
+      throw storageError(`writing s3://${deps.bucket}/${key} failed`, error);
+    }
+    try {
+      await sql.begin(async (tx) => {
+        await tx`UPDATE book_images SET processed_key = ${key}, processed_at = now() WHERE id = ${imageId}`;
+        await tx`
+          UPDATE image_jobs SET status = 'completed', completed_at = now(), updated_at = now(), last_error = NULL
+          WHERE id = ${jobId} AND status IN ${tx(allowedFrom("completed"))}`;
+      });
+    } catch (error) {
+      throw storageError("recording the result failed", error);
+    }
+    const ms = Math.round(performance.now() - started);
+    log.info("job completed", { processedKey: key, width: result.width, height: result.height, ms });
+    return { outcome: "completed", jobId, processedKey: key, width: result.width, height: result.height, ms };
+  } catch (error) {
+    const reason = errorMessage(error);
+    if (error instanceof PermanentJobError) {
+      try {
+        await sql`
+          UPDATE image_jobs SET status = 'failed', last_error = ${reason}, updated_at = now()
+          WHERE id = ${jobId} AND status IN ${sql(allowedFrom("failed"))}`;
+      } catch (dbError) {
+        throw storageError("recording the failure failed", dbError);
+      }
+      log.warn("job failed permanently", { reason, error: (error as Error).name });
+      return { outcome: "failed", jobId, reason };
+    }
+    // Best effort: the record is redelivered either way, last_error only helps whoever looks.
+    await sql`UPDATE image_jobs SET last_error = ${reason}, updated_at = now() WHERE id = ${jobId} AND status = 'processing'`.catch(
+      () => {},
+    );
+    log.error("job failed, will be retried", { reason, error: (error as Error).name });
+    throw error;
+  }
+}

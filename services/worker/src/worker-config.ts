@@ -1,0 +1,70 @@
+/**
+ * The worker's environment, read once at start through one schema. Database access is either
+ * `DATABASE_URL` (local, compose) or the Aurora secret with host and name (AWS).
+ */
+import { envBool, envInt, loadConfig, optionalString, requiredString } from "@bluemoxon/core";
+import { z } from "zod";
+
+const emptyIsUnset = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
+const optionalPositiveInt = () =>
+  z.preprocess(
+    (v) => (typeof v === "string" && v.trim() !== "" ? Number(v) : emptyIsUnset(v)),
+    z
+      .number({ error: (i) => `must be a positive integer, got "${String(i.input)}"` })
+      .int()
+      .positive()
+      .optional(),
+  );
+
+export const workerConfigSchema = z
+  .object({
+    PIPELINE_ENV: requiredString(),
+    IMAGE_BUCKET: requiredString(),
+    DATABASE_URL: optionalString(),
+    DATABASE_SECRET_ARN: optionalString(),
+    DATABASE_HOST: optionalString(),
+    DATABASE_PORT: envInt(5432),
+    DATABASE_NAME: optionalString(),
+    /** Which ISNet model: `medium` (fp16) is both faster on CPU and more exact than the quantised `small`. */
+    BG_MODEL: z.preprocess(emptyIsUnset, z.enum(["small", "medium"]).default("medium")),
+    /** ONNX Runtime's CPU arena: off keeps peak RSS well under 1 GB. */
+    BG_MEMORY_ARENA: envBool(false),
+    /** Folder with the model's `resources.json` and chunks (the image sets it); default: the npm package. */
+    BG_MODEL_DIR: optionalString(),
+    /** Crop to the book plus this many pixels; unset = keep the photo's dimensions. */
+    BG_TRIM_PADDING: z.preprocess(
+      (v) => (typeof v === "string" && v.trim() !== "" ? Number(v) : emptyIsUnset(v)),
+      z
+        .number({ error: (i) => `must be an integer ≥ 0, got "${String(i.input)}"` })
+        .int()
+        .min(0)
+        .optional(),
+    ),
+    /** Longest edge of the cut-out; unset = the photo's size. */
+    BG_MAX_OUTPUT_EDGE: optionalPositiveInt(),
+    MAX_SOURCE_BYTES: envInt(30 * 1024 * 1024),
+    /** Pixel limit checked from the header before decoding (decompression bombs). */
+    MAX_INPUT_PIXELS: envInt(36_000_000),
+    LOG_LEVEL: z.preprocess(emptyIsUnset, z.enum(["debug", "info", "warn", "error"]).default("info")),
+    /** Poller only: the queue to read (the Lambda gets its records from the event source mapping). */
+    IMAGE_QUEUE_URL: optionalString(),
+  })
+  .superRefine((c, ctx) => {
+    if (!c.DATABASE_URL && !(c.DATABASE_SECRET_ARN && c.DATABASE_HOST && c.DATABASE_NAME)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["DATABASE_URL"],
+        message: "is required (or DATABASE_SECRET_ARN with DATABASE_HOST and DATABASE_NAME)",
+      });
+    }
+  });
+
+export type WorkerConfig = z.output<typeof workerConfigSchema>;
+
+/**
+ * @example
+ * const config = loadWorkerConfig(); // throws ConfigError naming every bad variable
+ */
+export function loadWorkerConfig(env: Record<string, string | undefined> = process.env): WorkerConfig {
+  return loadConfig(workerConfigSchema, env);
+}

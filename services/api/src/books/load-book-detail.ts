@@ -1,0 +1,140 @@
+/** A book with its photos, their copy and processing status, and short-lived presigned URLs. */
+import { GetObjectCommand } from "@aws-sdk/client-s3";
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import type { JobStatus } from "@bluemoxon/core";
+import type { ApiDeps } from "../api-deps.ts";
+import { specificOf } from "../ebay/map-browse-item.ts";
+
+export interface BookRow {
+  id: string;
+  source: string;
+  source_item_id: string;
+  title: string;
+  price_value: string | null;
+  price_currency: string | null;
+  condition: string | null;
+  seller: string | null;
+  item_url: string | null;
+  specifics: Record<string, string>;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface BookSummary {
+  id: string;
+  source: string;
+  sourceItemId: string;
+  title: string;
+  price: { value: string; currency: string } | null;
+  condition: string | null;
+  seller: string | null;
+  itemUrl: string | null;
+  author: string | null;
+  publisher: string | null;
+  publicationYear: string | null;
+  specifics: Record<string, string>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface PhotoDetail {
+  id: string;
+  position: number;
+  sourceUrl: string;
+  copyStatus: "pending" | "copied" | "failed";
+  copyError: string | null;
+  isPrimary: boolean;
+  contentType: string | null;
+  byteSize: number | null;
+  originalUrl: string | null;
+  processedUrl: string | null;
+  processing: { jobId: string; status: JobStatus; attempts: number; lastError: string | null; updatedAt: string } | null;
+}
+
+export interface BookDetail extends BookSummary {
+  photos: PhotoDetail[];
+}
+
+export function toBookSummary(row: BookRow): BookSummary {
+  const specifics = row.specifics ?? {};
+  return {
+    id: row.id,
+    source: row.source,
+    sourceItemId: row.source_item_id,
+    title: row.title,
+    price: row.price_value !== null && row.price_currency ? { value: String(row.price_value), currency: row.price_currency } : null,
+    condition: row.condition,
+    seller: row.seller,
+    itemUrl: row.item_url,
+    author: specificOf(specifics, "Author"),
+    publisher: specificOf(specifics, "Publisher"),
+    publicationYear: specificOf(specifics, "Publication Year", "Year Printed", "Year"),
+    specifics,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+/** @returns undefined when the book does not exist. */
+export async function loadBookDetail(
+  deps: Pick<ApiDeps, "sql" | "aws" | "bucket" | "config">,
+  id: string,
+): Promise<BookDetail | undefined> {
+  const { sql } = deps;
+  const [book] = await sql<BookRow[]>`SELECT * FROM books WHERE id = ${id}`;
+  if (!book) return undefined;
+  const photos = await sql<
+    {
+      id: string;
+      position: number;
+      source_url: string;
+      copy_status: PhotoDetail["copyStatus"];
+      copy_error: string | null;
+      is_primary: boolean;
+      content_type: string | null;
+      byte_size: number | null;
+      s3_key: string | null;
+      processed_key: string | null;
+      job_id: string | null;
+      job_status: JobStatus | null;
+      job_attempts: number | null;
+      job_error: string | null;
+      job_updated_at: Date | null;
+    }[]
+  >`
+    SELECT i.*, j.id AS job_id, j.status AS job_status, j.attempts AS job_attempts, j.last_error AS job_error, j.updated_at AS job_updated_at
+    FROM book_images i
+    LEFT JOIN LATERAL (SELECT * FROM image_jobs WHERE image_id = i.id ORDER BY created_at DESC, id LIMIT 1) j ON true
+    WHERE i.book_id = ${id}
+    ORDER BY i.position`;
+  const presign = (key: string | null) =>
+    key
+      ? getSignedUrl(deps.aws.s3, new GetObjectCommand({ Bucket: deps.bucket, Key: key }), { expiresIn: deps.config.PRESIGN_SECONDS })
+      : Promise.resolve(null);
+  return {
+    ...toBookSummary(book),
+    photos: await Promise.all(
+      photos.map(async (p) => ({
+        id: p.id,
+        position: p.position,
+        sourceUrl: p.source_url,
+        copyStatus: p.copy_status,
+        copyError: p.copy_error,
+        isPrimary: p.is_primary,
+        contentType: p.content_type,
+        byteSize: p.byte_size,
+        originalUrl: await presign(p.copy_status === "copied" ? p.s3_key : null),
+        processedUrl: await presign(p.processed_key),
+        processing: p.job_id
+          ? {
+              jobId: p.job_id,
+              status: p.job_status!,
+              attempts: p.job_attempts!,
+              lastError: p.job_error,
+              updatedAt: p.job_updated_at!.toISOString(),
+            }
+          : null,
+      })),
+    ),
+  };
+}

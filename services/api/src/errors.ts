@@ -1,0 +1,61 @@
+/** API errors, typed where they arise; `http/problem.ts` maps them to problem+json at the edge. */
+
+/** A listing URL or item id that cannot be understood. */
+export class InvalidListingUrlError extends Error {
+  override name = "InvalidListingUrlError";
+}
+
+/** eBay answered that the item does not exist. */
+export class ListingNotFoundError extends Error {
+  override name = "ListingNotFoundError";
+}
+
+/** eBay (or its token endpoint) failed or answered something we cannot use. */
+export class EbayUpstreamError extends Error {
+  override name = "EbayUpstreamError";
+  constructor(
+    message: string,
+    readonly status?: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** A photo download refused or failed; `reason` is a short machine-readable code stored with the photo. */
+export class ImageFetchError extends Error {
+  override name = "ImageFetchError";
+  constructor(
+    readonly reason:
+      | "invalid_url"
+      | "scheme_not_allowed"
+      | "host_not_allowed"
+      | "private_address"
+      | "dns_failed"
+      | "too_many_redirects"
+      | "http_status"
+      | "too_large"
+      | "not_an_image"
+      | "timeout"
+      | "network",
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** The API key secret cannot be read: the API answers 503, never 401, so a broken secret is not mistaken for a bad key. */
+export class ApiKeysUnavailableError extends Error {
+  override name = "ApiKeysUnavailableError";
+}
+
+/** A row that does not exist. */
+export class NotFoundError extends Error {
+  override name = "NotFoundError";
+}
+
+/** A request that conflicts with the current state (e.g. processing a photo that was never copied). */
+export class ConflictError extends Error {
+  override name = "ConflictError";
+}

@@ -1,0 +1,17 @@
+export { type ApiDeps, type Clock, imageQueue } from "./api-deps.ts";
+export { createApp } from "./app.ts";
+export { isPublicPath, publicPaths } from "./auth/api-key-auth.ts";
+export { type ApiKeyProvider, createApiKeyProvider } from "./auth/api-key-provider.ts";
+export { type BuildApiDepsOptions, type BuiltApiDeps, buildApiDeps } from "./build-api-deps.ts";
+export { type ApiConfig, apiConfigSchema, loadApiConfig } from "./config.ts";
+export { createEbayClient, type EbayClient } from "./ebay/ebay-client.ts";
+export { parseListingUrl } from "./ebay/parse-listing-url.ts";
+export { checkDeepHealth } from "./health/check-deep-health.ts";
+export { fetchGuardedImage } from "./import/fetch-guarded-image.ts";
+export { importEbayListing } from "./import/import-ebay-listing.ts";
+export { isBlockedAddress } from "./import/is-blocked-address.ts";
+export { queueImageProcessing } from "./jobs/queue-image-processing.ts";
+export { redriveDeadLetters } from "./jobs/redrive-dead-letters.ts";
+export { runRetrySweep } from "./jobs/run-retry-sweep.ts";
+export { createLambdaHandler, handler } from "./lambda.ts";
+export { type ApiServer, startApiServer } from "./start-api-server.ts";

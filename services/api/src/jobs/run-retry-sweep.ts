@@ -1,0 +1,80 @@
+/**
+ * The retry sweep: re-sends jobs whose message may never have reached the worker.
+ *
+ * - `queue_failed` jobs, once their backoff (base × 2^(send attempts − 1), capped) has passed;
+ * - `queued`/`processing` jobs untouched for longer than `JOB_STALE_SECONDS` (a lost message,
+ *   a crashed worker past its visibility timeout).
+ *
+ * A job that has used up `JOB_MAX_SEND_ATTEMPTS` becomes `failed`. Jobs are claimed with
+ * `FOR UPDATE SKIP LOCKED` and their `updated_at` bumped, so two sweeps (an interval and the
+ * admin endpoint, or two Lambdas) never send the same job twice. The same function runs from
+ * the local interval, the scheduled Lambda event and `POST /api/v1/admin/image-jobs/retry`.
+ */
+import { allowedFrom, type JobStatus } from "@bluemoxon/core";
+import type { ApiDeps } from "../api-deps.ts";
+import { sendImageJob } from "./queue-image-processing.ts";
+
+export interface RetrySweepResult {
+  examined: number;
+  requeued: number;
+  stillFailing: number;
+  gaveUp: number;
+}
+
+/**
+ * @example
+ * const { requeued } = await runRetrySweep(deps);
+ */
+export async function runRetrySweep(
+  deps: Pick<ApiDeps, "sql" | "aws" | "queues" | "log" | "clock" | "config">,
+  { limit = deps.config.RETRY_SWEEP_BATCH }: { limit?: number } = {},
+): Promise<RetrySweepResult> {
+  const { sql, config } = deps;
+  const now = deps.clock.now();
+  const staleBefore = new Date(now.getTime() - config.JOB_STALE_SECONDS * 1000);
+  const claimed = await sql<
+    {
+      id: string;
+      image_id: string;
+      book_id: string;
+      s3_key: string | null;
+      status: JobStatus;
+      send_attempts: number;
+      previous: JobStatus;
+    }[]
+  >`
+    WITH picked AS (
+      SELECT j.id, j.status AS previous FROM image_jobs j
+      WHERE (j.status = 'queue_failed'
+             AND j.updated_at <= ${now}::timestamptz - make_interval(secs => least(
+                   ${config.RETRY_BACKOFF_SECONDS}::float8 * power(2, greatest(j.send_attempts - 1, 0)),
+                   ${config.RETRY_BACKOFF_MAX_SECONDS}::float8)))
+         OR (j.status IN ('queued', 'processing') AND j.updated_at <= ${staleBefore})
+      ORDER BY j.updated_at
+      LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED
+    )
+    UPDATE image_jobs j SET updated_at = ${now}
+    FROM picked, book_images i
+    WHERE j.id = picked.id AND i.id = j.image_id
+    RETURNING j.id, j.image_id, i.book_id, i.s3_key, j.status, j.send_attempts, picked.previous`;
+
+  const result: RetrySweepResult = { examined: claimed.length, requeued: 0, stillFailing: 0, gaveUp: 0 };
+  for (const job of claimed) {
+    if (job.send_attempts >= config.JOB_MAX_SEND_ATTEMPTS || !job.s3_key) {
+      const why = job.s3_key
+        ? `gave up after ${job.send_attempts} send attempts (last state ${job.status})`
+        : "the photo has no copy in the bucket";
+      const updated = await sql`
+        UPDATE image_jobs SET status = 'failed', last_error = ${why}, updated_at = ${now}
+        WHERE id = ${job.id} AND status = ${job.status} AND status IN ${sql(allowedFrom("failed"))}`;
+      if (updated.count > 0) result.gaveUp++;
+      continue;
+    }
+    const sent = await sendImageJob(deps, { jobId: job.id, bookId: job.book_id, imageId: job.image_id, sourceKey: job.s3_key }, job.status);
+    if (sent) result.requeued++;
+    else result.stillFailing++;
+  }
+  if (claimed.length > 0) deps.log.info("retry sweep", { ...result });
+  return result;
+}

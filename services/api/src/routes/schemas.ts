@@ -76,14 +76,10 @@ export const bookDetailSchema = bookSummarySchema.extend({ photos: z.array(photo
 
 export const importRequestSchema = z
   .object({
-    url: z
-      .string()
-      .min(1)
-      .max(2048)
-      .openapi({
-        description: "eBay listing URL in any of its forms, or a bare item id",
-        example: "https://www.ebay.com/itm/315209876543",
-      }),
+    url: z.string().min(1).max(2048).openapi({
+      description: "eBay listing URL in any of its forms, or a bare item id",
+      example: "https://www.ebay.com/itm/315209876543",
+    }),
   })
   .strict()
   .openapi("ImportRequest");

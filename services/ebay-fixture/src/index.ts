@@ -1,0 +1,1 @@
+export { defaultFixturesDir, type EbayFixture, type EbayFixtureOptions, startEbayFixture } from "./start-ebay-fixture.ts";

@@ -67,7 +67,8 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits = {}):
   const input = { limitInputPixels: maxInputPixels, failOn: "error" as const, pages: 1, page: 0 };
   let meta: Metadata;
   try {
-    meta = await sharp(bytes, input).metadata();
+    // Header only: no pixels are decoded here, so the limit is checked just below with the dimensions in the message.
+    meta = await sharp(bytes, { ...input, limitInputPixels: false }).metadata();
   } catch (error) {
     throw new UndecodableImageError(`the photo cannot be read as ${format}: ${(error as Error).message}`, { cause: error });
   }

@@ -4,6 +4,7 @@
  * table is printed at the end. Known peer deviations live in known-deviations.ts.
  */
 import { afterAll, beforeAll, describe } from "vitest";
+import { awsCliCases } from "./aws-cli-cases.ts";
 import { backends, type StartedBackend } from "./backends.ts";
 import { contractCaseFor } from "./contract-case.ts";
 import { type ContractContext, createContractContext } from "./contract-context.ts";
@@ -11,6 +12,7 @@ import { ContractResults } from "./results-table.ts";
 import { s3Cases } from "./s3-cases.ts";
 import { secretsCases } from "./secrets-cases.ts";
 import { sqsCases } from "./sqs-cases.ts";
+import { sqsQueryCases } from "./sqs-query-cases.ts";
 
 const results = new ContractResults();
 const only = process.env.CONTRACT_BACKENDS?.split(",").map((s) => s.trim());
@@ -42,8 +44,10 @@ for (const backend of backends) {
 
     const contractCase = contractCaseFor(backend.name, () => ctx, results);
     sqsCases(contractCase);
+    sqsQueryCases(contractCase);
     s3Cases(contractCase);
     secretsCases(contractCase);
+    awsCliCases(contractCase);
   });
 }
 

@@ -1,0 +1,67 @@
+/**
+ * `npm run emulator -- --port 4566 --data-dir .data/emulator --manifest pipeline.json --no-iam`
+ * Prints `emulator ready <url>` once listening; stops cleanly on SIGINT/SIGTERM.
+ */
+import { parseArgs } from "node:util";
+import { startEmulator } from "./start-emulator.ts";
+
+const { values } = parseArgs({
+  options: {
+    port: { type: "string" },
+    host: { type: "string" },
+    "data-dir": { type: "string" },
+    manifest: { type: "string" },
+    environment: { type: "string" },
+    region: { type: "string" },
+    "no-iam": { type: "boolean" },
+    iam: { type: "boolean" },
+    verbose: { type: "boolean" },
+  },
+});
+
+const portText = values.port ?? process.env.EMULATOR_PORT ?? "4566";
+const port = Number(portText);
+if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+  console.error(`--port / EMULATOR_PORT must be a port number, got "${portText}"`);
+  process.exit(2);
+}
+
+const line = (level: string) => (message: string, fields?: Record<string, unknown>) => {
+  const entry: Record<string, unknown> = { time: new Date().toISOString(), level, service: "emulator", message, ...fields };
+  if (entry.error instanceof Error) entry.error = { name: entry.error.name, message: entry.error.message };
+  process.stderr.write(`${JSON.stringify(entry)}\n`);
+};
+const log = {
+  debug: values.verbose ? line("debug") : () => undefined,
+  info: values.verbose ? line("info") : () => undefined,
+  warn: line("warn"),
+  error: line("error"),
+};
+
+try {
+  // IAM enforcement needs principals from the manifest; the CLI alone has none, so it runs open unless --iam is given.
+  const emulator = await startEmulator({
+    port,
+    host: values.host ?? "127.0.0.1",
+    dataDir: values["data-dir"] ?? process.env.EMULATOR_DATA_DIR,
+    manifest: values.manifest,
+    environment: values.environment ?? process.env.PIPELINE_ENV ?? "local",
+    region: values.region,
+    iam: values.iam && !values["no-iam"] ? { enforce: true, principals: [] } : undefined,
+    log,
+  });
+  process.stdout.write(`emulator ready ${emulator.url}\n`);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info("stopping", { signal });
+    await emulator.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+} catch (error) {
+  console.error(`emulator failed to start: ${(error as Error).message}`);
+  process.exit(1);
+}

@@ -1,0 +1,121 @@
+/**
+ * Fault injection for tests: chosen operations fail (or slow down) with errors that look exactly
+ * like the service's own, so SDK retries and application code react as they would in AWS.
+ */
+import { randomUUID } from "node:crypto";
+import { AwsServiceError } from "./errors.ts";
+import type { ServiceName } from "./service-call.ts";
+import { sqsError } from "./sqs/sqs-errors.ts";
+
+export interface FaultSpec {
+  service: ServiceName;
+  /** Operation name as in the API (`SendMessage`, `GetObject`, `GetSecretValue`); any when unset. */
+  operation?: string;
+  /** Queue name, bucket name or secret name/ARN; any when unset. */
+  resource?: string;
+  /** Probability that a matching call is hit (default 1). */
+  rate?: number;
+  /** Hit at most this many calls (default unlimited). */
+  count?: number;
+  /** The error to return; when unset and no latency is given, the service's 500 internal error. */
+  error?: { code: string; status: number; message?: string };
+  /** Delay added before the call runs (or before the error is returned). */
+  latencyMs?: number;
+}
+
+export interface FaultState extends FaultSpec {
+  id: string;
+  injected: number;
+}
+
+export interface Injection {
+  faultId: string;
+  service: ServiceName;
+  operation: string;
+  resource?: string;
+  at: string;
+  error?: string;
+  latencyMs?: number;
+}
+
+export interface FaultReport {
+  faults: FaultState[];
+  injections: Injection[];
+  total: number;
+}
+
+const defaultErrors: Record<ServiceName, { code: string; status: number; message: string }> = {
+  sqs: { code: "InternalError", status: 500, message: "We encountered an internal error. Please try again." },
+  s3: { code: "InternalError", status: 500, message: "We encountered an internal error. Please try again." },
+  secretsmanager: { code: "InternalServiceError", status: 500, message: "An error occurred on the server side." },
+};
+const services = new Set<ServiceName>(["sqs", "s3", "secretsmanager"]);
+
+export class FaultInjector {
+  private readonly faults = new Map<string, FaultState>();
+  private injections: Injection[] = [];
+  private total = 0;
+
+  add(spec: FaultSpec): string {
+    if (!spec || !services.has(spec.service)) throw new TypeError(`fault.service must be one of ${[...services].join(", ")}`);
+    if (spec.rate !== undefined && !(spec.rate >= 0 && spec.rate <= 1)) throw new TypeError("fault.rate must be between 0 and 1");
+    if (spec.count !== undefined && !(Number.isInteger(spec.count) && spec.count >= 0))
+      throw new TypeError("fault.count must be a non-negative integer");
+    if (spec.error && (typeof spec.error.code !== "string" || !Number.isInteger(spec.error.status))) {
+      throw new TypeError("fault.error needs a code and an integer status");
+    }
+    const id = randomUUID();
+    this.faults.set(id, { ...spec, id, injected: 0 });
+    return id;
+  }
+
+  remove(id: string): boolean {
+    return this.faults.delete(id);
+  }
+
+  clear(): void {
+    this.faults.clear();
+    this.injections = [];
+    this.total = 0;
+  }
+
+  report(): FaultReport {
+    return { faults: [...this.faults.values()].map((f) => ({ ...f })), injections: [...this.injections], total: this.total };
+  }
+
+  get active(): boolean {
+    return this.faults.size > 0;
+  }
+
+  /** The fault to apply to this call, if any (and counts it). */
+  match(service: ServiceName, operation: string, resource: string | undefined): { latencyMs: number; error?: AwsServiceError } | undefined {
+    for (const fault of this.faults.values()) {
+      if (fault.service !== service) continue;
+      if (fault.operation && fault.operation !== operation) continue;
+      if (fault.resource && fault.resource !== resource) continue;
+      if (fault.count !== undefined && fault.injected >= fault.count) continue;
+      if (fault.rate !== undefined && Math.random() >= fault.rate) continue;
+      fault.injected++;
+      this.total++;
+      const spec = fault.error ?? (fault.latencyMs ? undefined : defaultErrors[service]);
+      const error = spec ? faultError(service, spec.code, spec.status, spec.message ?? defaultErrors[service].message) : undefined;
+      this.injections.push({
+        faultId: fault.id,
+        service,
+        operation,
+        resource,
+        at: new Date().toISOString(),
+        error: error?.code,
+        latencyMs: fault.latencyMs,
+      });
+      if (this.injections.length > 1000) this.injections.shift();
+      return { latencyMs: fault.latencyMs ?? 0, error };
+    }
+    return undefined;
+  }
+}
+
+function faultError(service: ServiceName, code: string, status: number, message: string): AwsServiceError {
+  if (service === "sqs") return sqsError(code, message, status);
+  return new AwsServiceError(code, message, status);
+}

@@ -1,0 +1,265 @@
+/**
+ * The embedded AWS: one node:http server on 127.0.0.1 answering SQS (JSON and query), S3
+ * (path-style) and Secrets Manager (JSON 1.1), with fault injection, optional IAM enforcement,
+ * optional persistence, and provisioning from `pipeline.json`.
+ */
+import { randomUUID } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { AwsServiceError, EmulatorError } from "./errors.ts";
+import { FaultInjector } from "./fault-injector.ts";
+import { type EmulatorRequest, type HttpReply, jsonReply, sendReply } from "./http-reply.ts";
+import { type IamApi, IamGate, type IamOptions } from "./iam-gate.ts";
+import { SnapshotWriter } from "./persistence/snapshot-writer.ts";
+import { S3Service } from "./s3/s3-service.ts";
+import { type BucketSnapshot, S3Store } from "./s3/s3-store.ts";
+import { type Secret, SecretsService } from "./secrets/secrets-service.ts";
+import type { ServiceCall } from "./service-call.ts";
+import { isSqsRequest, sqsCall } from "./sqs/sqs-protocol.ts";
+import { type QueueSnapshot, SqsService } from "./sqs/sqs-service.ts";
+
+export interface EmulatorLog {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface EmulatorOptions {
+  /** 0 picks a free port. */
+  port?: number;
+  host?: string;
+  /** Persist queues, objects and secrets here; memory only when unset. */
+  dataDir?: string;
+  /** A parsed `pipeline.json` (or a path to one): its resources are provisioned at start. */
+  manifest?: unknown;
+  environment?: string;
+  /** Initial secret values by logical name (`api-key`), used by provisioning. */
+  secretValues?: Record<string, string>;
+  region?: string;
+  iam?: IamOptions;
+  log?: EmulatorLog;
+}
+
+export interface Emulator {
+  url: string;
+  port: number;
+  region: string;
+  accountId: string;
+  faults: FaultInjector;
+  iam: IamApi;
+  /** What provisioning created (`provisionPipeline`'s result), when a manifest was given. */
+  resources?: unknown;
+  close(): Promise<void>;
+}
+
+const accountId = "000000000000";
+const silent: EmulatorLog = { debug() {}, info() {}, warn() {}, error() {} };
+
+/**
+ * @example
+ * const emulator = await startEmulator({ port: 0 });
+ * const sqs = new SQSClient({ endpoint: emulator.url, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } });
+ * await emulator.close();
+ */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const { port = 4566, host = "127.0.0.1", dataDir, log = silent } = options;
+  const region = options.region ?? "us-east-1";
+  const faults = new FaultInjector();
+  const iam = new IamGate(options.iam);
+  await iam.load();
+
+  const server = createServer({ keepAlive: true, requestTimeout: 0 });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const actualPort = (server.address() as AddressInfo).port;
+  const url = `http://${host}:${actualPort}`;
+
+  const writers: SnapshotWriter[] = [];
+  const persist = <T>(name: string, serialize: () => T) => {
+    if (!dataDir) return { markDirty: (_after?: () => void) => undefined, initial: undefined as T | undefined };
+    const path = join(dataDir, `${name}.json`);
+    const writer = new SnapshotWriter(path, serialize);
+    writers.push(writer);
+    return { markDirty: (after?: () => void) => writer.markDirty(after), initial: SnapshotWriter.read<T>(path) };
+  };
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+
+  // Declared before their persistence hooks, which serialize them later.
+  let sqs: SqsService;
+  const sqsPersist = persist<QueueSnapshot[]>("sqs", () => sqs.snapshot());
+  sqs = new SqsService({ baseUrl: url, region, accountId, onChange: () => sqsPersist.markDirty() });
+  if (sqsPersist.initial) sqs.restore(sqsPersist.initial);
+
+  let store: S3Store;
+  const s3Persist = persist<BucketSnapshot[]>("s3", () => store.snapshot());
+  store = new S3Store(dataDir, (after) => s3Persist.markDirty(after));
+  if (s3Persist.initial) store.restore(s3Persist.initial);
+  const s3 = new S3Service(store, { region, baseUrl: url });
+
+  let secrets: SecretsService;
+  const secretsPersist = persist<Secret[]>("secrets", () => secrets.snapshot());
+  secrets = new SecretsService({ region, accountId, onChange: () => secretsPersist.markDirty() });
+  if (secretsPersist.initial) secrets.restore(secretsPersist.initial);
+
+  const route = (req: EmulatorRequest): ServiceCall => {
+    const target = req.headers["x-amz-target"];
+    if (target?.startsWith("secretsmanager.")) return secrets.call(req);
+    if (isSqsRequest(req)) return sqsCall(req, sqs, region, accountId);
+    return s3.call(req);
+  };
+
+  const admin = (req: EmulatorRequest): HttpReply => {
+    const path = req.rawPath.replace(/\/+$/, "");
+    try {
+      if (path === "/_emulator/health" && req.method === "GET")
+        return jsonReply(200, { status: "ok", services: ["sqs", "s3", "secretsmanager"] });
+      if (path === "/_emulator/faults") {
+        if (req.method === "GET") return jsonReply(200, faults.report());
+        if (req.method === "POST") return jsonReply(201, { id: faults.add(JSON.parse(req.body.toString("utf8") || "{}")) });
+        if (req.method === "DELETE") {
+          faults.clear();
+          return { status: 204 };
+        }
+      }
+      const one = /^\/_emulator\/faults\/([^/]+)$/.exec(path);
+      if (one && req.method === "DELETE")
+        return faults.remove(decodeURIComponent(one[1])) ? { status: 204 } : jsonReply(404, { error: "no such fault" });
+      if (path === "/_emulator/iam/calls") {
+        if (req.method === "GET") return jsonReply(200, iam.calls());
+        if (req.method === "DELETE") {
+          iam.clearCalls();
+          return { status: 204 };
+        }
+      }
+      return jsonReply(404, { error: `no admin route ${req.method} ${path}` });
+    } catch (error) {
+      return jsonReply(400, { error: (error as Error).message });
+    }
+  };
+
+  const handle = async (req: EmulatorRequest, res: ServerResponse): Promise<void> => {
+    if (req.rawPath.startsWith("/_emulator/")) return sendReply(res, admin(req), req.requestId);
+    const call = route(req);
+    const head = req.method === "HEAD";
+    try {
+      if (faults.active) {
+        const fault = faults.match(call.service, call.operation, call.resource);
+        if (fault?.latencyMs) await new Promise((r) => setTimeout(r, fault.latencyMs));
+        if (fault?.error) throw fault.error;
+      }
+      const principal = iam.check(req, call);
+      sendReply(res, await call.run(principal), req.requestId, head);
+    } catch (error) {
+      if (error instanceof AwsServiceError) {
+        sendReply(res, call.renderError(error), req.requestId, head);
+        return;
+      }
+      log.error("emulator request failed", { service: call.service, operation: call.operation, error });
+      const internal = new AwsServiceError(
+        call.service === "secretsmanager" ? "InternalServiceError" : "InternalError",
+        "We encountered an internal error. Please try again.",
+        500,
+      );
+      sendReply(res, call.renderError(internal), req.requestId, head);
+    }
+  };
+
+  server.on("request", (raw: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    raw.on("data", (c: Buffer) => chunks.push(c));
+    raw.on("end", () => {
+      const target = raw.url ?? "/";
+      const q = target.indexOf("?");
+      const rawPath = q < 0 ? target : target.slice(0, q);
+      const rawQuery = q < 0 ? "" : target.slice(q + 1);
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(raw.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(",") : v;
+      const req: EmulatorRequest = {
+        method: raw.method ?? "GET",
+        rawPath,
+        rawQuery,
+        query: new URLSearchParams(rawQuery),
+        headers,
+        body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks),
+        requestId: randomUUID(),
+      };
+      handle(req, res).catch((error) => {
+        log.error("emulator reply failed", { error });
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+    });
+  });
+
+  let resources: unknown;
+  if (options.manifest !== undefined) {
+    try {
+      resources = await provision(url, region, options, iam);
+    } catch (error) {
+      await closeServer(server);
+      throw new EmulatorError(`provisioning from the manifest failed: ${(error as Error).message}`, { cause: error });
+    }
+  }
+  log.info("emulator ready", { url, dataDir: dataDir ?? null, iam: iam.enforce });
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port: actualPort,
+    region,
+    accountId,
+    faults,
+    iam,
+    resources,
+    close() {
+      closing ??= (async () => {
+        sqs.close();
+        await closeServer(server);
+        for (const w of writers) await w.flush();
+      })();
+      return closing;
+    },
+  };
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+async function provision(url: string, region: string, options: EmulatorOptions, iam: IamGate): Promise<unknown> {
+  // Loaded only when needed: the AWS SDK is too heavy for a fast plain start.
+  const core = (await import("@bluemoxon/core")) as unknown as Record<string, unknown>;
+  const provisionPipeline = core.provisionPipeline as ((args: Record<string, unknown>) => Promise<unknown>) | undefined;
+  if (typeof provisionPipeline !== "function") throw new EmulatorError("@bluemoxon/core does not export provisionPipeline yet");
+  const manifest =
+    typeof options.manifest === "string"
+      ? (core.loadManifest as (p: string) => unknown)(options.manifest)
+      : (core.parseManifest as (m: unknown) => unknown)(options.manifest);
+  const clients = (core.createAwsClients as (c: unknown) => { destroy(): void })({
+    region,
+    endpoint: url,
+    credentials: iam.adminCredentials,
+    forcePathStyle: true,
+  });
+  try {
+    return await provisionPipeline({
+      clients,
+      manifest,
+      environment: options.environment ?? "local",
+      secretValues: options.secretValues,
+      log: options.log,
+    });
+  } finally {
+    clients.destroy();
+  }
+}

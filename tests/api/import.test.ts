@@ -1,0 +1,149 @@
+/** Import through the HTTP API against real PostgreSQL, the AWS backend and the eBay fixture. */
+import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseImageJobMessage } from "../../packages/core/src/index.ts";
+import { type ApiHarness, startApiHarness } from "./support/api-harness.ts";
+import { nextItemId, writeListing } from "./support/write-listing.ts";
+
+let h: ApiHarness | undefined;
+let skip: string | undefined;
+
+beforeAll(async () => {
+  const started = await startApiHarness();
+  if ("skip" in started) skip = started.skip;
+  else h = started;
+});
+afterAll(() => h?.close());
+
+async function importListing(id: string) {
+  const res = await h!.call("/api/v1/books/import/ebay", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ url: `https://www.ebay.com/itm/some-book-title/${id}?hash=item1` }),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+async function drainQueue() {
+  const url = h!.aws.provisioned.queues["image-processing"].url;
+  const out = await h!.aws.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+  return (out.Messages ?? []).map((m) => parseImageJobMessage(m.Body!));
+}
+
+describe("POST /api/v1/books/import/ebay", () => {
+  it("creates the book, copies every photo, queues the primary photo and answers 201", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const id = nextItemId();
+    writeListing(h!.listingsDir, id, ["front.jpg", "spine.jpg", "back.jpg"]);
+    const { status, body } = await importListing(id);
+    expect(status).toBe(201);
+    expect(body.created).toBe(true);
+    expect(body.book).toMatchObject({
+      sourceItemId: id,
+      author: "Test Author",
+      publicationYear: "1901",
+      price: { value: "120.00", currency: "USD" },
+    });
+    expect(body.book.photos.map((p: { copyStatus: string }) => p.copyStatus)).toEqual(["copied", "copied", "copied"]);
+    expect(body.book.photos[0].isPrimary).toBe(true);
+    expect(body.job).toMatchObject({ status: "queued", imageId: body.book.photos[0].id, bookId: body.book.id, sendAttempts: 1 });
+
+    // The copy in the bucket is byte-identical to the fixture's photo, via the presigned URL.
+    const original = await fetch(body.book.photos[0].originalUrl);
+    expect(original.status).toBe(200);
+    const fixturePhoto = await fetch(`${h!.ebay.url}/images/${id}/front.jpg`);
+    expect(Buffer.from(await original.arrayBuffer()).equals(Buffer.from(await fixturePhoto.arrayBuffer()))).toBe(true);
+
+    const messages = await drainQueue();
+    expect(messages).toContainEqual(expect.objectContaining({ jobId: body.job.id, imageId: body.book.photos[0].id, bookId: body.book.id }));
+    expect(messages.find((m) => m.jobId === body.job.id)!.sourceKey).toMatch(/^books\/.+\/original\.jpg$/);
+
+    // Reads: the book, its job, the job list filtered by status, the book list.
+    const detail = await (await h!.call(`/api/v1/books/${body.book.id}`)).json();
+    expect(detail.photos[0].processing).toMatchObject({ jobId: body.job.id, status: "queued" });
+    const job = await (await h!.call(`/api/v1/image-jobs/${body.job.id}`)).json();
+    expect(job).toMatchObject({ id: body.job.id, status: "queued", attempts: 0, lastError: null });
+    const queued = await (await h!.call("/api/v1/image-jobs?status=queued&limit=100")).json();
+    expect(queued.items.map((j: { id: string }) => j.id)).toContain(body.job.id);
+    const books = await (await h!.call("/api/v1/books?limit=100")).json();
+    expect(books.items.map((b: { id: string }) => b.id)).toContain(body.book.id);
+  });
+
+  it("returns the existing book with 200 on a second import of the same listing, queueing nothing new", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const id = nextItemId();
+    writeListing(h!.listingsDir, id, ["a.jpg", "b.jpg"]);
+    const [first, second] = await Promise.all([importListing(id), importListing(id)]);
+    const statuses = [first.status, second.status].sort();
+    // Two concurrent imports: one creates, the other sees the same book.
+    expect(statuses).toEqual([200, 201]);
+    expect(first.body.book.id).toBe(second.body.book.id);
+    const third = await importListing(id);
+    expect(third.status).toBe(200);
+    expect(third.body.created).toBe(false);
+    expect(third.body.book.photos).toHaveLength(2);
+    const [{ count }] = await h!.db.sql`SELECT count(*)::int AS count FROM books WHERE source_item_id = ${id}`;
+    expect(count).toBe(1);
+    const [{ jobs }] = await h!.db.sql`
+      SELECT count(*)::int AS jobs FROM image_jobs j JOIN book_images i ON i.id = j.image_id JOIN books b ON b.id = i.book_id WHERE b.source_item_id = ${id}`;
+    expect(jobs).toBe(1);
+  });
+
+  it("queues the second photo when the primary photo is a 404", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const id = nextItemId();
+    writeListing(h!.listingsDir, id, ["missing-front.jpg", "second.jpg", "third.jpg"]);
+    const { status, body } = await importListing(id);
+    expect(status).toBe(201);
+    const [p0, p1] = body.book.photos;
+    expect(p0).toMatchObject({ copyStatus: "failed", isPrimary: false, originalUrl: null });
+    expect(p0.copyError).toMatch(/^http_status: HTTP 404/);
+    expect(p1).toMatchObject({ copyStatus: "copied", isPrimary: true });
+    expect(body.job.imageId).toBe(p1.id);
+  });
+
+  it("records queue_failed when SQS refuses the send, then the retry sweep queues it", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const id = nextItemId();
+    writeListing(h!.listingsDir, id, ["only.jpg"]);
+    h!.aws.failSends(1);
+    const { status, body } = await importListing(id);
+    expect(status).toBe(201);
+    expect(body.job.status).toBe("queue_failed");
+    expect(body.job.lastError).toMatch(/send failed/);
+
+    const sweep = await h!.call("/api/v1/admin/image-jobs/retry", { method: "POST" });
+    expect(sweep.status).toBe(200);
+    expect((await sweep.json()).requeued).toBeGreaterThanOrEqual(1);
+    const job = await (await h!.call(`/api/v1/image-jobs/${body.job.id}`)).json();
+    expect(job).toMatchObject({ status: "queued", sendAttempts: 2, lastError: null });
+    expect((await drainQueue()).map((m) => m.jobId)).toContain(body.job.id);
+  });
+
+  it("queues any copied photo on demand and refuses a second active job", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const id = nextItemId();
+    writeListing(h!.listingsDir, id, ["p1.jpg", "p2.jpg"]);
+    const { body } = await importListing(id);
+    const second = body.book.photos[1];
+    const res = await h!.call(`/api/v1/books/${body.book.id}/images/${second.id}/process`, { method: "POST" });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toMatchObject({ imageId: second.id, status: "queued" });
+    const again = await h!.call(`/api/v1/books/${body.book.id}/images/${second.id}/process`, { method: "POST" });
+    expect(again.status).toBe(409);
+    expect(again.headers.get("content-type")).toMatch(/application\/problem\+json/);
+  });
+
+  it("answers 404 problem+json for a listing eBay does not have, and 400 for a URL that is not eBay's", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const missing = await importListing("123456789012");
+    expect(missing.status).toBe(404);
+    expect(missing.body).toMatchObject({ status: 404, title: "Not Found" });
+    const res = await h!.call("/api/v1/books/import/ebay", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ url: "https://www.amazon.com/dp/0141439602" }),
+    });
+    expect(res.status).toBe(400);
+  });
+});

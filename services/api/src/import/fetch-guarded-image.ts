@@ -151,8 +151,9 @@ function readCapped(res: IncomingMessage, maxBytes: number, signal: AbortSignal)
     res.on("data", (chunk: Buffer) => {
       size += chunk.length;
       if (size > maxBytes) {
-        res.destroy();
+        // Reject before destroying: destroy() emits 'aborted'/'error' synchronously.
         reject(new ImageFetchError("too_large", `image is over the ${maxBytes} byte limit`));
+        res.destroy();
         return;
       }
       chunks.push(chunk);

@@ -146,4 +146,10 @@ describe("POST /api/v1/books/import/ebay", () => {
     });
     expect(res.status).toBe(400);
   });
+
+  it("asks eBay for one OAuth token and reuses it until it expires", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    expect(h!.ebay.stats.itemRequests).toBeGreaterThan(3);
+    expect(h!.ebay.stats.tokenRequests).toBe(1);
+  });
 });

@@ -1,22 +1,17 @@
 /**
  * IAM enforcement (issue 9): verifies each request's SigV4 signature with the principal's secret
  * and authorizes the operation's IAM action on its resource ARN. The signature and policy logic
- * live in `./iam/` (owned separately); they are loaded only when enforcement is on.
+ * live in `./iam/`.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { AwsServiceError } from "./errors.ts";
 import type { EmulatorRequest } from "./http-reply.ts";
+import { isAllowed, type Principal } from "./iam/policy.ts";
+import { type SignatureErrorCode, verifyRequestSignature } from "./iam/sigv4.ts";
 import type { ServiceCall, ServiceName } from "./service-call.ts";
 import { sqsError } from "./sqs/sqs-errors.ts";
 
-/** Mirrors `Principal` in `./iam/policy.ts`. */
-export interface Principal {
-  name: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-  admin?: boolean;
-  statements: { Effect: "Allow"; Action: string[]; Resource: string[] }[];
-}
+export type { Principal };
 
 export interface IamOptions {
   enforce: boolean;
@@ -29,15 +24,6 @@ export interface IamCall {
   resource: string;
   allowed: boolean;
 }
-
-type VerifyCode = "MissingAuthenticationToken" | "InvalidClientTokenId" | "SignatureDoesNotMatch" | "RequestExpired" | "AccessDenied";
-type VerifyResult = { ok: true; accessKeyId: string } | { ok: false; code: VerifyCode; message: string };
-type VerifyFn = (
-  req: { method: string; rawPath: string; rawQuery: string; headers: Record<string, string>; payloadHash: string },
-  lookupSecret: (accessKeyId: string) => string | undefined,
-  now?: Date,
-) => VerifyResult;
-type IsAllowedFn = (principal: Principal, action: string, resourceArn: string) => boolean;
 
 export interface IamApi {
   readonly enforce: boolean;
@@ -55,9 +41,6 @@ export class IamGate implements IamApi {
   readonly adminCredentials: { accessKeyId: string; secretAccessKey: string };
   private readonly byKey = new Map<string, Principal>();
   private readonly log: IamCall[] = [];
-  private verify: VerifyFn | undefined;
-  private isAllowed: IsAllowedFn | undefined;
-
   constructor(options: IamOptions | undefined) {
     this.enforce = options?.enforce ?? false;
     for (const p of options?.principals ?? []) this.byKey.set(p.accessKeyId, p);
@@ -71,17 +54,6 @@ export class IamGate implements IamApi {
       };
       this.byKey.set(this.adminCredentials.accessKeyId, { name: "emulator-admin", ...this.adminCredentials, admin: true, statements: [] });
     }
-  }
-
-  async load(): Promise<void> {
-    if (!this.enforce) return;
-    // Paths in variables so this package type-checks and starts fast before (and without) the IAM modules.
-    const sigv4Path = "./iam/sigv4.ts";
-    const policyPath = "./iam/policy.ts";
-    const sigv4 = (await import(sigv4Path)) as { verifyRequestSignature: VerifyFn };
-    const policy = (await import(policyPath)) as { isAllowed: IsAllowedFn };
-    this.verify = sigv4.verifyRequestSignature;
-    this.isAllowed = policy.isAllowed;
   }
 
   calls(): IamCall[] {
@@ -105,11 +77,10 @@ export class IamGate implements IamApi {
 
   /** Throws the service's own error when the request is unsigned, wrongly signed or not allowed. Returns the caller's access key id. */
   check(req: EmulatorRequest, call: ServiceCall): string | undefined {
-    if (!this.enforce || !this.verify || !this.isAllowed) return IamGate.accessKeyOf(req);
-    const presigned = req.query.has("X-Amz-Signature");
-    const payloadHash =
-      req.headers["x-amz-content-sha256"] ?? (presigned ? "UNSIGNED-PAYLOAD" : createHash("sha256").update(req.body).digest("hex"));
-    const verified = this.verify(
+    if (!this.enforce) return IamGate.accessKeyOf(req);
+    // The verifier compares this with a declared x-amz-content-sha256 and signs literal values (UNSIGNED-PAYLOAD, STREAMING-…) as given.
+    const payloadHash = createHash("sha256").update(req.body).digest("hex");
+    const verified = verifyRequestSignature(
       { method: req.method, rawPath: req.rawPath, rawQuery: req.rawQuery, headers: req.headers, payloadHash },
       (key) => this.byKey.get(key)?.secretAccessKey,
     );
@@ -117,7 +88,7 @@ export class IamGate implements IamApi {
     const principal = this.byKey.get(verified.accessKeyId);
     if (!principal) throw authError(call.service, "InvalidClientTokenId", "The security token included in the request is invalid.");
     for (const { action, resource } of call.authorizations) {
-      const allowed = principal.admin === true || this.isAllowed(principal, action, resource);
+      const allowed = principal.admin === true || isAllowed(principal, action, resource);
       this.log.push({ principal: principal.name, action, resource, allowed });
       if (!allowed)
         throw accessDenied(call.service, `User: ${principal.name} is not authorized to perform: ${action} on resource: ${resource}`);
@@ -132,7 +103,7 @@ function accessDenied(service: ServiceName, message: string): AwsServiceError {
   return new AwsServiceError("AccessDeniedException", message, 400);
 }
 
-function authError(service: ServiceName, code: VerifyCode, message: string): AwsServiceError {
+function authError(service: ServiceName, code: SignatureErrorCode, message: string): AwsServiceError {
   if (code === "AccessDenied") return accessDenied(service, message);
   if (service === "sqs") {
     return sqsError(code, message, code === "RequestExpired" ? 400 : 403);

@@ -69,7 +69,6 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const region = options.region ?? "us-east-1";
   const faults = new FaultInjector();
   const iam = new IamGate(options.iam);
-  await iam.load();
 
   const server = createServer({ keepAlive: true, requestTimeout: 0 });
   await new Promise<void>((resolve, reject) => {

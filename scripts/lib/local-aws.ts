@@ -1,0 +1,101 @@
+/**
+ * The local AWS of `npm start`: the embedded emulator (provisioned from `pipeline.json`, IAM
+ * enforced with one principal per service) plus the SQS trigger running the worker's handler,
+ * the way an event source mapping runs the Lambda in AWS.
+ *
+ * Started by `scripts/dev.mjs` as a child process. Reads its settings from the environment,
+ * writes the services' credentials to `$LOCAL_AWS_DIR/credentials.json` (mode 0600, never
+ * printed), prints one line `local-aws ready {"url":…}` and stops cleanly on SIGTERM/SIGINT:
+ * running batches finish (bounded), then queues and objects are flushed to disk.
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createLogger, type LogLevel, loadManifest, resourceNames } from "@bluemoxon/core";
+import { startEmulator } from "@bluemoxon/emulator";
+import { createPrincipals } from "../../services/emulator/src/iam/index.ts";
+import { startTriggers } from "../../services/emulator/src/trigger/index.ts";
+
+const env = process.env;
+const dir = env.LOCAL_AWS_DIR ?? ".local/aws";
+const port = Number(env.EMULATOR_PORT ?? 4566);
+const enforceIam = env.EMULATOR_IAM !== "off";
+const environment = "local";
+const log = createLogger({ service: "local-aws", level: (env.LOG_LEVEL as LogLevel) ?? "info" });
+
+function secretFile(path: string, make: () => string): string {
+  if (existsSync(path)) return readFileSync(path, "utf8").trim();
+  const value = make();
+  writeFileSync(path, value, { mode: 0o600 });
+  return value;
+}
+
+mkdirSync(dir, { recursive: true });
+const manifest = loadManifest();
+const names = resourceNames(manifest, { environment });
+// Keys derive from a seed kept in the data folder, so a restarted stack keeps its credentials.
+const seed = secretFile(join(dir, "principals.seed"), () => randomBytes(32).toString("hex"));
+const principals = createPrincipals(manifest, { environment, seed });
+const apiKey = env.API_KEY;
+if (!apiKey) throw new Error("API_KEY is required (dev.mjs passes the stack's API key)");
+log.redactValue(apiKey);
+
+const emulator = await startEmulator({
+  port,
+  dataDir: join(dir, "state"),
+  manifest,
+  environment,
+  secretValues: {
+    "api-key": JSON.stringify({ keys: [apiKey] }),
+    // The eBay fixture accepts any client credentials; these only have to be present.
+    "ebay-credentials": JSON.stringify({ clientId: "local-fixture", clientSecret: seed.slice(0, 24) }),
+  },
+  iam: { enforce: enforceIam, principals: [principals.admin, ...Object.values(principals.services)] },
+  log: log.child({ component: "emulator" }),
+});
+
+const credentials = Object.fromEntries(
+  [principals.admin, ...Object.values(principals.services)].map((p) => [
+    p.name,
+    { accessKeyId: p.accessKeyId, secretAccessKey: p.secretAccessKey },
+  ]),
+);
+writeFileSync(join(dir, "credentials.json"), JSON.stringify(credentials, null, 2), { mode: 0o600 });
+
+const worker = principals.services.worker;
+const triggers =
+  env.LOCAL_AWS_TRIGGERS === "off"
+    ? undefined
+    : await startTriggers({
+        endpoint: emulator.url,
+        manifest,
+        environment,
+        credentials: ({ service }) => principals.services[service],
+        functionEnv: {
+          PIPELINE_ENV: environment,
+          IMAGE_BUCKET: names.bucket("images"),
+          DATABASE_URL: env.DATABASE_URL ?? "",
+          AWS_ENDPOINT_URL: emulator.url,
+          AWS_REGION: names.region,
+          AWS_ACCESS_KEY_ID: worker.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: worker.secretAccessKey,
+          LOG_LEVEL: env.LOG_LEVEL ?? "info",
+          ...(env.BG_MODEL ? { BG_MODEL: env.BG_MODEL } : {}),
+          ...(env.PATH ? { PATH: env.PATH } : {}),
+        },
+        log: log.child({ component: "trigger" }),
+      });
+
+console.log(`local-aws ready ${JSON.stringify({ url: emulator.url, iam: enforceIam, pid: process.pid })}`);
+
+let stopping = false;
+async function stop(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  log.info("stopping", { signal });
+  await triggers?.stop();
+  await emulator.close();
+  process.exit(0);
+}
+process.on("SIGTERM", () => void stop("SIGTERM"));
+process.on("SIGINT", () => void stop("SIGINT"));

@@ -114,7 +114,7 @@ describe("OpenAPI", () => {
 });
 
 describe("bad input is a 4xx problem, never a 5xx", () => {
-  it.each([
+  it.for<[string, string, string, string | undefined, number]>([
     ["malformed JSON", "POST", "/api/v1/books/import/ebay", "{ not json", 400],
     ["wrong type", "POST", "/api/v1/books/import/ebay", JSON.stringify({ url: 42 }), 400],
     ["unknown field", "POST", "/api/v1/books/import/ebay", JSON.stringify({ url: "1234567890", admin: true }), 400],
@@ -128,7 +128,7 @@ describe("bad input is a 4xx problem, never a 5xx", () => {
     ["unknown book", "GET", `/api/v1/books/${someUuid}`, undefined, 404],
     ["unknown job", "GET", `/api/v1/image-jobs/${someUuid}`, undefined, 404],
     ["unknown route", "GET", "/api/v1/nothing-here", undefined, 404],
-  ])("%s → %i", async (_name, method, path, body, status, ctx) => {
+  ])("%s → %i", async ([, method, path, body, status], ctx) => {
     if (skip) return ctx.skip(skip);
     const res = await h!.call(path, { method, body, headers: { "content-type": "application/json" } });
     expect(res.status).toBe(status);

@@ -1,0 +1,149 @@
+/**
+ * Starts the local stand-ins for the Lambda event source mappings of `pipeline.json`: one
+ * `FunctionTrigger` per function, talking to SQS through the real SDK at `endpoint` (the
+ * embedded emulator, moto or LocalStack). With IAM enforcement on, pass each function's
+ * credentials: like a real mapping, polling and deleting happen with the function's role.
+ */
+import { existsSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import { createAwsClients, createLogger, type Logger, type Manifest, repoRoot, resourceNames } from "@bluemoxon/core";
+import { TriggerStartError } from "./errors.ts";
+import { FunctionTrigger, type FunctionTriggerStats } from "./function-trigger.ts";
+
+export interface TriggerCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+export interface StartTriggersOptions {
+  endpoint: string;
+  region?: string;
+  /** One set for every function, or per function (e.g. `({ service }) => principals.services[service]`). */
+  credentials?: TriggerCredentials | ((fn: { name: string; service: string }) => TriggerCredentials | undefined);
+  manifest: Manifest;
+  environment?: string;
+  accountId?: string;
+  /** Environment of the handler processes (Lambda's reserved variables are added on top). */
+  functionEnv?: Record<string, string>;
+  /** Per function: `"/abs/path/module.ts#export"` (or relative to the repo root) instead of the manifest's handler. */
+  handlers?: Record<string, string>;
+  /** Only these functions (default: all of the manifest's). */
+  functions?: string[];
+  log?: Logger;
+  /** Replaces every function's `timeoutSeconds` (tests). */
+  timeoutMsOverride?: number;
+  /** Limit for importing the handler module in a new child (default 60 s; the worker loads a model). */
+  initTimeoutMs?: number;
+  /** Long-poll wait of an idle poller in seconds (default 20, like Lambda). */
+  waitTimeSeconds?: number;
+  /** How long `stop()` lets running batches finish before killing them (default 30 s). */
+  stopGraceMs?: number;
+  /** Handler processes' stdout/stderr: passed through (default) or dropped. */
+  childStdio?: "inherit" | "ignore";
+}
+
+export interface Triggers {
+  stop(): Promise<void>;
+  stats(): Record<string, FunctionTriggerStats>;
+  /** Process ids of the live handler children, per function (tests watch these being replaced). */
+  childPids(): Record<string, number[]>;
+}
+
+const defaultCredentials: TriggerCredentials = { accessKeyId: "test", secretAccessKey: "test" };
+
+function parseHandler(spec: string, fn: string): { modulePath: string; exportName: string } {
+  const hash = spec.lastIndexOf("#");
+  const file = hash < 0 ? spec : spec.slice(0, hash);
+  const exportName = hash < 0 ? "handler" : spec.slice(hash + 1);
+  const modulePath = isAbsolute(file) ? file : resolve(repoRoot, file);
+  if (!file || !exportName) throw new TriggerStartError(`function "${fn}": handler "${spec}" must be "path/to/module.ts#export"`);
+  if (!existsSync(modulePath)) throw new TriggerStartError(`function "${fn}": handler module ${modulePath} does not exist`);
+  return { modulePath, exportName };
+}
+
+/**
+ * @example
+ * const triggers = await startTriggers({ endpoint: emulator.url, manifest, functionEnv: workerEnv,
+ *   credentials: ({ service }) => principals.services[service] });
+ * // … later
+ * await triggers.stop();
+ */
+export async function startTriggers(options: StartTriggersOptions): Promise<Triggers> {
+  const { manifest, endpoint } = options;
+  const region = options.region ?? "us-east-1";
+  const environment = options.environment ?? "local";
+  const log = options.log ?? createLogger({ service: "emulator-trigger" });
+  const names = resourceNames(manifest, { environment, region, accountId: options.accountId });
+  const selected = options.functions ?? Object.keys(manifest.functions);
+  const clients: { destroy(): void }[] = [];
+  const triggers = new Map<string, FunctionTrigger>();
+
+  try {
+    for (const name of selected) {
+      const spec = manifest.functions[name];
+      if (!spec)
+        throw new TriggerStartError(`unknown function "${name}" (pipeline.json has: ${Object.keys(manifest.functions).join(", ")})`);
+      const { modulePath, exportName } = parseHandler(options.handlers?.[name] ?? spec.handler, name);
+      const credentials =
+        (typeof options.credentials === "function" ? options.credentials({ name, service: spec.service }) : options.credentials) ??
+        defaultCredentials;
+      const aws = createAwsClients({ region, endpoint, credentials, maxSockets: spec.maximumConcurrency + 2 });
+      clients.push(aws);
+      const physicalName = names.function(name);
+      const env: Record<string, string> = {
+        ...(process.env.PATH ? { PATH: process.env.PATH } : {}),
+        AWS_ENDPOINT_URL: endpoint,
+        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+        ...(credentials.sessionToken ? { AWS_SESSION_TOKEN: credentials.sessionToken } : {}),
+        ...options.functionEnv,
+        // Lambda's reserved variables win over the function's own, as in AWS.
+        AWS_REGION: region,
+        AWS_DEFAULT_REGION: region,
+        AWS_LAMBDA_FUNCTION_NAME: physicalName,
+        AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb),
+        AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${physicalName}`,
+        LAMBDA_TASK_ROOT: repoRoot,
+        _HANDLER: options.handlers?.[name] ?? spec.handler,
+      };
+      const trigger = new FunctionTrigger({
+        name,
+        spec,
+        sqs: aws.sqs,
+        names,
+        endpoint,
+        region,
+        modulePath,
+        exportName,
+        env,
+        cwd: repoRoot,
+        timeoutMs: options.timeoutMsOverride ?? spec.timeoutSeconds * 1000,
+        initTimeoutMs: options.initTimeoutMs ?? 60_000,
+        waitTimeSeconds: options.waitTimeSeconds ?? 20,
+        childStdio: options.childStdio ?? "inherit",
+        log,
+      });
+      await trigger.start();
+      triggers.set(name, trigger);
+    }
+  } catch (error) {
+    await Promise.all([...triggers.values()].map((t) => t.stop(0)));
+    for (const c of clients) c.destroy();
+    throw error;
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    stop() {
+      stopping ??= (async () => {
+        await Promise.all([...triggers.values()].map((t) => t.stop(options.stopGraceMs ?? 30_000)));
+        for (const c of clients) c.destroy();
+      })();
+      return stopping;
+    },
+    stats: () => Object.fromEntries([...triggers].map(([name, t]) => [name, { ...t.stats }])),
+    childPids: () => Object.fromEntries([...triggers].map(([name, t]) => [name, t.childPids()])),
+  };
+}

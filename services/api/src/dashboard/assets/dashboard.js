@@ -591,7 +591,11 @@ async function reprocess(view, pv, photoId) {
   pv.button.setAttribute("aria-busy", "true");
   try {
     const job = await api(`/api/v1/books/${view.detail.id}/images/${photoId}/process`, { method: "POST" });
-    ui.actionMessage.textContent = `Photo queued for background removal (job ${job.status}).`;
+    const n = (view.detail.photos.find((p) => p.id === photoId)?.position ?? 0) + 1;
+    ui.actionMessage.textContent =
+      job.status === "queue_failed"
+        ? `Photo ${n} of “${view.detail.title}” could not be queued yet; the retry sweep will resend it.`
+        : `Photo ${n} of “${view.detail.title}” sent for background removal.`;
   } catch (error) {
     if (!(error instanceof ApiError && error.status === 401)) {
       pv.error.hidden = false;

@@ -1,0 +1,147 @@
+/** The retry sweep's rules (backoff, staleness, attempt limit, batch bound, no double sends) and the DLQ redrive. */
+import { ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type JobStatus, parseImageJobMessage } from "../../packages/core/src/index.ts";
+import { type ApiDeps, redriveDeadLetters, runRetrySweep } from "../../services/api/src/index.ts";
+import { type ApiHarness, startApiHarness } from "./support/api-harness.ts";
+
+let h: ApiHarness | undefined;
+let skip: string | undefined;
+
+beforeAll(async () => {
+  const started = await startApiHarness();
+  if ("skip" in started) skip = started.skip;
+  else h = started;
+});
+afterAll(() => h?.close());
+
+const t0 = new Date("2026-11-29T08:00:00Z");
+let item = 0;
+
+/** A book with one copied photo and a job in the given state, last touched at `updatedAt`. */
+async function seedJob(status: JobStatus, sendAttempts: number, updatedAt = t0): Promise<string> {
+  const sql = h!.db.sql;
+  const [book] =
+    await sql`INSERT INTO books (source, source_item_id, title) VALUES ('ebay', ${`sweep-${++item}`}, 'Sweep book') RETURNING id`;
+  const [image] = await sql`
+    INSERT INTO book_images (book_id, position, source_url, copy_status, s3_key, is_primary)
+    VALUES (${book.id}, 0, 'http://x/1.jpg', 'copied', ${`books/${book.id}/images/00000000-0000-4000-8000-000000000000/original.jpg`}, true)
+    RETURNING id`;
+  const [job] = await sql`
+    INSERT INTO image_jobs (image_id, status, send_attempts, created_at, updated_at)
+    VALUES (${image.id}, ${status}, ${sendAttempts}, ${updatedAt}, ${updatedAt}) RETURNING id`;
+  return job.id;
+}
+
+async function jobRow(id: string) {
+  const [row] = await h!.db.sql`SELECT status, send_attempts, last_error, updated_at FROM image_jobs WHERE id = ${id}`;
+  return row;
+}
+
+function depsAt(now: Date, config: Partial<ApiDeps["config"]> = {}): ApiDeps {
+  const base = h!.api.deps;
+  return {
+    ...base,
+    clock: { now: () => now },
+    config: {
+      ...base.config,
+      RETRY_BACKOFF_SECONDS: 10,
+      RETRY_BACKOFF_MAX_SECONDS: 900,
+      JOB_STALE_SECONDS: 600,
+      JOB_MAX_SEND_ATTEMPTS: 5,
+      ...config,
+    },
+  };
+}
+
+const at = (seconds: number) => new Date(t0.getTime() + seconds * 1000);
+
+describe("runRetrySweep", () => {
+  it("waits for the backoff of a queue_failed job (10 s × 2^(attempts−1)) before re-sending it", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    await h!.db.sql`DELETE FROM books`;
+    const id = await seedJob("queue_failed", 3); // backoff 40 s
+    expect(await runRetrySweep(depsAt(at(39)))).toMatchObject({ examined: 0 });
+    expect((await jobRow(id)).status).toBe("queue_failed");
+    expect(await runRetrySweep(depsAt(at(41)))).toMatchObject({ examined: 1, requeued: 1 });
+    expect(await jobRow(id)).toMatchObject({ status: "queued", send_attempts: 4, last_error: null });
+  });
+
+  it("re-sends queued/processing jobs only once they are stale, and never touches finished ones", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    await h!.db.sql`DELETE FROM books`;
+    const staleQueued = await seedJob("queued", 1, at(0));
+    const staleProcessing = await seedJob("processing", 1, at(0));
+    const fresh = await seedJob("queued", 1, at(500));
+    const done = await seedJob("completed", 1, at(0));
+    const failed = await seedJob("failed", 1, at(0));
+    const result = await runRetrySweep(depsAt(at(700)));
+    expect(result).toMatchObject({ examined: 2, requeued: 2 });
+    expect((await jobRow(staleQueued)).status).toBe("queued");
+    expect((await jobRow(staleQueued)).send_attempts).toBe(2);
+    expect((await jobRow(staleProcessing)).status).toBe("queued");
+    expect((await jobRow(fresh)).send_attempts).toBe(1);
+    expect((await jobRow(done)).status).toBe("completed");
+    expect((await jobRow(failed)).status).toBe("failed");
+  });
+
+  it("marks a job failed once it has used up its send attempts", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    await h!.db.sql`DELETE FROM books`;
+    const id = await seedJob("queue_failed", 5);
+    expect(await runRetrySweep(depsAt(at(10_000)))).toMatchObject({ gaveUp: 1, requeued: 0 });
+    expect(await jobRow(id)).toMatchObject({ status: "failed", last_error: expect.stringMatching(/gave up after 5 send attempts/) });
+  });
+
+  it("takes a bounded batch, and two concurrent sweeps never send the same job twice", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    await h!.db.sql`DELETE FROM books`;
+    const ids = await Promise.all([1, 2, 3, 4, 5].map(() => seedJob("queue_failed", 1)));
+    expect(await runRetrySweep(depsAt(at(100)), { limit: 2 })).toMatchObject({ examined: 2, requeued: 2 });
+    const [a, b] = await Promise.all([runRetrySweep(depsAt(at(100))), runRetrySweep(depsAt(at(100)))]);
+    expect(a.requeued + b.requeued).toBe(3);
+    const rows = await Promise.all(ids.map(jobRow));
+    expect(rows.map((r) => [r.status, r.send_attempts])).toEqual(ids.map(() => ["queued", 2]));
+  });
+
+  it("leaves a job queue_failed with the error when the send fails again", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    await h!.db.sql`DELETE FROM books`;
+    const id = await seedJob("queue_failed", 1);
+    h!.aws.failSends(1);
+    expect(await runRetrySweep(depsAt(at(100)))).toMatchObject({ stillFailing: 1 });
+    expect(await jobRow(id)).toMatchObject({ status: "queue_failed", send_attempts: 2, last_error: expect.stringMatching(/send failed/) });
+  });
+});
+
+describe("POST /api/v1/admin/image-jobs/redrive", () => {
+  it("moves dead-lettered messages back to the queue and resets their jobs", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    await h!.db.sql`DELETE FROM books`;
+    const q = h!.aws.provisioned.queues["image-processing"];
+    const sqs = h!.aws.clients.sqs;
+    // Empty the main queue of earlier tests' messages so the redriven one is easy to find.
+    while (
+      ((await sqs.send(new ReceiveMessageCommand({ QueueUrl: q.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }))).Messages ?? [])
+        .length > 0
+    );
+    const id = await seedJob("failed", 2);
+    await h!.db.sql`UPDATE image_jobs SET attempts = 5, last_error = 'dead-lettered' WHERE id = ${id}`;
+    const [row] = await h!.db
+      .sql`SELECT i.book_id, i.id AS image_id, i.s3_key FROM image_jobs j JOIN book_images i ON i.id = j.image_id WHERE j.id = ${id}`;
+    const body = JSON.stringify({ v: 1, jobId: id, bookId: row.book_id, imageId: row.image_id, sourceKey: row.s3_key });
+    await sqs.send(new SendMessageCommand({ QueueUrl: q.dlqUrl, MessageBody: body }));
+    await sqs.send(new SendMessageCommand({ QueueUrl: q.dlqUrl, MessageBody: "not a job" }));
+
+    const res = await h!.call("/api/v1/admin/image-jobs/redrive?max=10", { method: "POST" });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ moved: 1, jobsReset: 1, invalid: 1 });
+    expect(await jobRow(id)).toMatchObject({ status: "queued", last_error: null });
+    const [{ attempts }] = await h!.db.sql`SELECT attempts FROM image_jobs WHERE id = ${id}`;
+    expect(attempts).toBe(0);
+    const moved = await sqs.send(new ReceiveMessageCommand({ QueueUrl: q.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    expect((moved.Messages ?? []).map((m) => parseImageJobMessage(m.Body!).jobId)).toEqual([id]);
+    // Direct call: nothing left to move (the invalid message is invisible for a while, not deleted).
+    expect(await redriveDeadLetters(h!.api.deps)).toMatchObject({ moved: 0 });
+  });
+});

@@ -210,6 +210,8 @@ describe.skipIf(!backend)("SQS trigger", () => {
     expect(inv.env).toEqual({
       AWS_LAMBDA_FUNCTION_NAME: `bluemoxon-local-${t.fn}`,
       AWS_REGION: "us-east-1",
+      AWS_ACCESS_KEY_ID: "test",
+      AWS_ENDPOINT_URL: backend!.endpoint,
       CUSTOM_SETTING: "from-functionEnv",
     });
     await waitFor("the queue to be empty", async () => (await t.depth()) === 0);

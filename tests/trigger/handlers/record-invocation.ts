@@ -27,6 +27,8 @@ export function record(event: SQSEvent, context: Context, phase: "start" | "end"
     env: {
       AWS_LAMBDA_FUNCTION_NAME: process.env.AWS_LAMBDA_FUNCTION_NAME,
       AWS_REGION: process.env.AWS_REGION,
+      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID,
+      AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL,
       CUSTOM_SETTING: process.env.CUSTOM_SETTING,
       TRIGGER_TEST_PARENT_ONLY: process.env.TRIGGER_TEST_PARENT_ONLY,
     },

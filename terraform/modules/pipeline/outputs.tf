@@ -1,0 +1,39 @@
+output "account_id" {
+  value = local.account
+}
+
+output "prefix" {
+  value = local.prefix
+}
+
+output "api_url" {
+  value = module.api.url
+}
+
+output "api_function_name" {
+  value = module.api.name
+}
+
+output "worker_function_names" {
+  value = { for k, w in module.worker : k => w.name }
+}
+
+output "queue_urls" {
+  value = { for k, q in module.queue : k => q.url }
+}
+
+output "bucket_names" {
+  value = { for k, b in aws_s3_bucket.this : k => b.id }
+}
+
+output "secret_arns" {
+  value = { for k, s in aws_secretsmanager_secret.this : k => s.arn }
+}
+
+output "ecr_repository_urls" {
+  value = { for k, r in module.ecr : k => r.url }
+}
+
+output "role_arns" {
+  value = { for k, r in module.role : k => r.arn }
+}

@@ -1,0 +1,110 @@
+variable "manifest" {
+  description = "pipeline.json, decoded (jsondecode(file(...)))."
+  type        = any
+}
+
+variable "environment" {
+  description = "Environment name from pipeline.json's environments (staging, prod)."
+  type        = string
+}
+
+variable "images" {
+  description = "Image of each pipeline.json image (api, worker), by digest: \"<repo>@sha256:<64 hex>\"."
+  type        = map(string)
+  validation {
+    condition     = alltrue([for uri in values(var.images) : can(regex("^[^@\\s]+/[a-z0-9._/-]+@sha256:[a-f0-9]{64}$", uri))])
+    error_message = "Every image must be referenced by digest (<repository>@sha256:<64 hex digits>), never by tag."
+  }
+}
+
+variable "enable_database" {
+  description = "Create an Aurora PostgreSQL Serverless v2 cluster (its master password is generated and kept by RDS in Secrets Manager)."
+  type        = bool
+  default     = false
+}
+
+variable "use_existing_database_credentials" {
+  description = "Use an externally managed database: its credentials secret (database_secret_arn) and host. No password ever passes through Terraform."
+  type        = bool
+  default     = false
+}
+
+variable "database_secret_arn" {
+  description = "ARN of the existing database credentials secret (use_existing_database_credentials)."
+  type        = string
+  default     = ""
+}
+
+variable "database_host" {
+  description = "Host of the existing database (use_existing_database_credentials)."
+  type        = string
+  default     = ""
+}
+
+variable "database_name" {
+  type    = string
+  default = "bluemoxon"
+}
+
+variable "database_min_capacity" {
+  type    = number
+  default = 0.5
+}
+
+variable "database_max_capacity" {
+  type    = number
+  default = 4
+}
+
+variable "vpc_subnet_ids" {
+  description = "Private subnets for the functions and the database; empty = functions outside a VPC."
+  type        = list(string)
+  default     = []
+}
+
+variable "vpc_security_group_ids" {
+  type    = list(string)
+  default = []
+}
+
+variable "api_memory_mb" {
+  type    = number
+  default = 1024
+}
+
+variable "api_timeout_seconds" {
+  type    = number
+  default = 30
+}
+
+variable "retry_sweep_schedule" {
+  type    = string
+  default = "rate(5 minutes)"
+}
+
+variable "secret_recovery_window_days" {
+  description = "Days a deleted secret can be restored; 0 deletes at once (staging)."
+  type        = number
+  default     = 7
+}
+
+variable "log_retention_days" {
+  type    = number
+  default = 30
+}
+
+variable "alarm_actions" {
+  description = "SNS topic ARNs for the DLQ-depth alarms."
+  type        = list(string)
+  default     = []
+}
+
+variable "ecr_keep_images" {
+  type    = number
+  default = 50
+}
+
+variable "tags" {
+  type    = map(string)
+  default = {}
+}

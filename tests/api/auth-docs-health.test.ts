@@ -1,5 +1,5 @@
 /** Auth, the OpenAPI walk, bad input, deep health and the Lambda entry, against one API world. */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -75,6 +75,33 @@ describe("auth", () => {
     expect(cli.status).toBe(1);
     expect(cli.stderr).toMatch(/API_KEY_SECRET_ID is required/);
     expect(cli.stdout).not.toMatch(/api listening/);
+  });
+});
+
+describe("server.ts", () => {
+  it("prints its URL, serves, and exits 0 on SIGTERM", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const child = spawn(process.execPath, ["--import", "tsx", "services/api/src/server.ts"], {
+      env: { ...process.env, ...h!.env, RETRY_SWEEP_INTERVAL_SECONDS: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no listening line: ${stdout}`)), 30_000);
+      child.stdout.on("data", (d) => {
+        stdout += d;
+        const m = /api listening (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
+      });
+      child.once("exit", (code) => reject(new Error(`exited ${code}: ${stdout}`)));
+    });
+    expect(await (await fetch(`${url}/health`)).json()).toEqual({ status: "ok" });
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
   });
 });
 

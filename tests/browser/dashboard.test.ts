@@ -1,0 +1,154 @@
+/**
+ * The dashboard in a real headless Chromium (Debian's package, driven by playwright-core)
+ * against the whole local stack as `npm start` runs it: enter the key, import a fixture
+ * listing, watch the cut-out appear without a reload, process a second photo from its button,
+ * see an import error's problem detail, and save a screenshot (test-output/ and docs/).
+ */
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { repoRoot } from "../../packages/core/src/index.ts";
+import { type Stack, startStack } from "../support/stack.ts";
+
+const chromiumPath = "/usr/bin/chromium";
+const skipReason = existsSync(chromiumPath) ? undefined : `${chromiumPath} is missing (apt-get install chromium)`;
+if (skipReason) console.log(`[tests/browser] skipped: ${skipReason}`);
+
+// The worker removes backgrounds on CPU; on two shared cores a photo can take a while.
+const jobTimeoutMs = 120_000;
+
+const fixturesDir = resolve(repoRoot, "services/ebay-fixture/fixtures");
+const listingId = readdirSync(fixturesDir)
+  .filter((d) => existsSync(join(fixturesDir, d, "listing.json")))
+  .sort()[0]!;
+const listing = JSON.parse(readFileSync(join(fixturesDir, listingId, "listing.json"), "utf8")) as { title: string };
+
+describe.skipIf(skipReason)("dashboard in Chromium", () => {
+  let stack: Stack;
+  let context: BrowserContext;
+  let page: Page;
+  let profileDir: string;
+  const browserErrors: string[] = [];
+
+  beforeAll(async () => {
+    stack = await startStack();
+    profileDir = mkdtempSync(join(tmpdir(), "bmx-chromium-"));
+    context = await chromium.launchPersistentContext(profileDir, {
+      executablePath: chromiumPath,
+      headless: true,
+      viewport: { width: 1280, height: 860 },
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-sync",
+        "--disable-quic",
+      ],
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    // CSP violations, script errors and failed loads all surface here.
+    page.on("console", (m) => {
+      if (m.type() === "error") browserErrors.push(m.text());
+    });
+    page.on("pageerror", (e) => browserErrors.push(e.message));
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+    await stack?.stop();
+  });
+
+  const photo = (n: number) =>
+    page
+      .locator("article.book", { hasText: listing.title })
+      .locator("li.photo")
+      .nth(n - 1);
+  const cutoutLoaded = (n: number) =>
+    photo(n)
+      .getByRole("img", { name: new RegExp(`^Photo ${n} of .* with the background removed$`) })
+      .evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0);
+
+  it("serves the page without a key, under a strict CSP", async () => {
+    const res = await fetch(stack.dashboard);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(res.headers.get("content-security-policy")).toContain("script-src 'self'");
+    const html = await res.text();
+    // No inline script or event handler: everything runs from the served file.
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    expect(html).not.toMatch(/\son[a-z]+=/);
+  });
+
+  it("asks for the key, imports a listing and shows the cut-out when the job completes", async () => {
+    await page.goto(stack.dashboard);
+    await expect.poll(() => page.getByRole("heading", { name: "Connect to the API" }).isVisible()).toBe(true);
+    await page.getByLabel("API key").fill(stack.apiKey);
+    await page.getByRole("button", { name: "Save key" }).click();
+
+    await page.getByLabel("Listing URL or item id").fill(`https://www.ebay.com/itm/${listingId}?hash=item1`);
+    await page.getByRole("button", { name: "Import" }).click();
+    await page.locator("#import-result", { hasText: `Imported “${listing.title}”` }).waitFor();
+    await page.getByRole("heading", { name: listing.title }).waitFor();
+
+    // The page updates by itself: no reload between the import and the completed job.
+    await photo(1).locator(".badge", { hasText: "Completed" }).waitFor({ timeout: jobTimeoutMs });
+    await expect.poll(() => cutoutLoaded(1), { timeout: 10_000 }).toBe(true);
+    expect(await photo(1).locator(".frame.checker").count()).toBe(1);
+    const original = photo(1).getByRole("img", { name: /^Photo 1 of .* as copied from the listing$/ });
+    expect(await original.evaluate((img: HTMLImageElement) => img.naturalWidth > 0)).toBe(true);
+  });
+
+  it("processes another photo from its button and shows its cut-out", async () => {
+    const button = photo(2).getByRole("button", { name: /^Process photo 2 of / });
+    await button.click();
+    await photo(2).locator(".badge", { hasText: "Completed" }).waitFor({ timeout: jobTimeoutMs });
+    await expect.poll(() => cutoutLoaded(2), { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => page.locator("#live").textContent()).toMatch(/^Idle/);
+
+    mkdirSync(resolve(repoRoot, "test-output"), { recursive: true });
+    const shot = resolve(repoRoot, "test-output/dashboard.png");
+    await page.screenshot({ path: shot, fullPage: true });
+    // The README's picture: refreshed whenever the flow it shows passes.
+    mkdirSync(resolve(repoRoot, "docs"), { recursive: true });
+    copyFileSync(shot, resolve(repoRoot, "docs/dashboard.png"));
+  });
+
+  it("keeps the key across a reload, shows the API's error for a bad listing URL, and runs the retry sweep", async () => {
+    await page.reload();
+    await page.getByRole("heading", { name: listing.title }).waitFor();
+    expect(await page.getByLabel("API key").isVisible()).toBe(false);
+
+    const bad = "https://example.com/not-an-ebay-listing";
+    const direct = await fetch(`${stack.api}/api/v1/books/import/ebay`, {
+      method: "POST",
+      headers: { "x-api-key": stack.apiKey, "content-type": "application/json" },
+      body: JSON.stringify({ url: bad }),
+    });
+    expect(direct.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+    const problem = (await direct.json()) as { detail: string };
+    await page.getByLabel("Listing URL or item id").fill(bad);
+    await page.getByRole("button", { name: "Import" }).click();
+    await page.locator("#import-error", { hasText: problem.detail }).waitFor();
+    expect(await page.getByLabel("Listing URL or item id").getAttribute("aria-invalid")).toBe("true");
+
+    await page.getByRole("button", { name: "Retry failed jobs" }).click();
+    await page.locator("#action-message", { hasText: /^Retry sweep: \d+ examined/ }).waitFor();
+  });
+
+  it("forgets the key on request and refuses a wrong one", async () => {
+    await page.getByRole("button", { name: "Forget key" }).click();
+    await page.getByLabel("API key").waitFor();
+    expect(await page.evaluate(() => localStorage.getItem("bluemoxon.apiKey"))).toBeNull();
+    await page.getByLabel("API key").fill("not-the-key");
+    await page.getByRole("button", { name: "Save key" }).click();
+    await page.locator("#key-error", { hasText: "The API rejected this key" }).waitFor();
+    expect(await page.locator("#app").isVisible()).toBe(false);
+    // The bad import (400) and the wrong key (401) were asked for; nothing else may have failed (CSP, scripts, images).
+    expect(browserErrors.filter((e) => !/status of 40[01] /.test(e))).toEqual([]);
+  });
+});

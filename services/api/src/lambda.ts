@@ -41,4 +41,7 @@ export function createLambdaHandler(getDeps: () => Promise<BuiltApiDeps>) {
   };
 }
 
-export const handler = createLambdaHandler(() => buildApiDeps({ env: process.env }));
+// One request at a time per container: a small pool unless configured otherwise.
+export const handler = createLambdaHandler(() =>
+  buildApiDeps({ env: { ...process.env, DATABASE_POOL_MAX: process.env.DATABASE_POOL_MAX || "2" } }),
+);

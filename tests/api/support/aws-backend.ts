@@ -51,7 +51,8 @@ export async function startAwsBackend(): Promise<AwsBackend | { skip: string }> 
   let stop: () => Promise<void>;
   let kind: AwsBackend["kind"];
   let emulator: EmulatorLike | undefined;
-  const tried = await tryEmulator();
+  // API_TESTS_BACKEND=moto forces the stand-in (to check the fallback while the emulator works).
+  const tried = process.env.API_TESTS_BACKEND === "moto" ? { reason: "API_TESTS_BACKEND=moto" } : await tryEmulator();
   if ("emulator" in tried) {
     emulator = tried.emulator;
     kind = "emulator";

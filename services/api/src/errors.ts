@@ -22,6 +22,11 @@ export class EbayUpstreamError extends Error {
   }
 }
 
+/** The eBay client credentials secret cannot be read or lacks clientId/clientSecret. */
+export class EbayCredentialsUnavailableError extends Error {
+  override name = "EbayCredentialsUnavailableError";
+}
+
 /** A photo download refused or failed; `reason` is a short machine-readable code stored with the photo. */
 export class ImageFetchError extends Error {
   override name = "ImageFetchError";

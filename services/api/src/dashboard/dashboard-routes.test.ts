@@ -1,5 +1,7 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
 import { describe, expect, it } from "vitest";
 import { isPublicPath } from "../auth/api-key-auth.ts";
+import type { AppEnv } from "../routes/app-env.ts";
 import { dashboardRoutes } from "./index.ts";
 
 const app = dashboardRoutes();
@@ -63,5 +65,13 @@ describe("dashboardRoutes", () => {
       const body = (await (await app.request(path)).text()).replaceAll("http://www.w3.org/2000/svg", "");
       expect(body).not.toMatch(/(https?:)?\/\/[a-z0-9.-]+\.[a-z]{2,}\//i);
     }
+  });
+
+  it("works mounted at / of the API app, as app.ts mounts it", async () => {
+    const parent = new OpenAPIHono<AppEnv>();
+    parent.route("/", dashboardRoutes());
+    const { assets } = await page();
+    expect((await parent.request("/")).status).toBe(200);
+    expect((await parent.request(assets[0]!)).status).toBe(200);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EbayUpstreamError, ListingNotFoundError } from "../errors.ts";
+import { EbayCredentialsUnavailableError, EbayUpstreamError, ListingNotFoundError } from "../errors.ts";
 import { createEbayClient } from "./ebay-client.ts";
 import { largestImageUrl } from "./map-browse-item.ts";
 
@@ -110,6 +110,14 @@ describe("createEbayClient", () => {
     await expect(missing.getItemByLegacyId("1234567890")).rejects.toBeInstanceOf(ListingNotFoundError);
     const broken = createEbayClient({ baseUrl: "https://api.test", credentials, fetch: fakeEbay({ itemStatus: 503 }).fetchImpl });
     await expect(broken.getItemByLegacyId("1234567890")).rejects.toBeInstanceOf(EbayUpstreamError);
+    const noSecret = createEbayClient({
+      baseUrl: "https://api.test",
+      credentials: async () => {
+        throw new Error("ResourceNotFoundException");
+      },
+      fetch: fakeEbay().fetchImpl,
+    });
+    await expect(noSecret.getItemByLegacyId("1234567890")).rejects.toBeInstanceOf(EbayCredentialsUnavailableError);
   });
 });
 

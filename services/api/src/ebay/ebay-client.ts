@@ -3,7 +3,7 @@
  * (cached until shortly before it expires, one request in flight at a time), then
  * `get_item_by_legacy_id`, mapped to the fields a book needs.
  */
-import { EbayUpstreamError, ListingNotFoundError } from "../errors.ts";
+import { EbayCredentialsUnavailableError, EbayUpstreamError, ListingNotFoundError } from "../errors.ts";
 import { type EbayListing, mapBrowseItem } from "./map-browse-item.ts";
 
 export interface EbayCredentials {
@@ -48,7 +48,13 @@ export function createEbayClient({
   let pending: Promise<string> | undefined;
 
   async function requestToken(): Promise<string> {
-    const { clientId, clientSecret } = await credentials();
+    let clientId: string;
+    let clientSecret: string;
+    try {
+      ({ clientId, clientSecret } = await credentials());
+    } catch (error) {
+      throw new EbayCredentialsUnavailableError("eBay client credentials cannot be read", { cause: error });
+    }
     let res: Response;
     try {
       res = await fetchImpl(`${base}/identity/v1/oauth2/token`, {

@@ -11,6 +11,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import {
   ApiKeysUnavailableError,
   ConflictError,
+  EbayCredentialsUnavailableError,
   EbayUpstreamError,
   InvalidListingUrlError,
   ListingNotFoundError,
@@ -50,6 +51,8 @@ export function errorToProblem(c: Context, error: unknown): Response {
   if (error instanceof NotFoundError) return problem(c, 404, "Not Found", error.message);
   if (error instanceof ConflictError) return problem(c, 409, "Conflict", error.message);
   if (error instanceof EbayUpstreamError) return problem(c, 502, "Bad Gateway", error.message);
+  if (error instanceof EbayCredentialsUnavailableError)
+    return problem(c, 503, "Service Unavailable", "eBay credentials cannot be read right now");
   if (error instanceof ApiKeysUnavailableError)
     return problem(c, 503, "Service Unavailable", "API keys cannot be read right now", { "retry-after": "5" });
   if (error instanceof HTTPException) {

@@ -137,7 +137,7 @@ export const problemResponse = (description: string) => ({ description, content:
 /** Responses every authenticated route can give. */
 export const authResponses = {
   401: problemResponse("Missing or invalid X-API-Key"),
-  503: problemResponse("API keys cannot be read (Secrets Manager unavailable)"),
+  503: problemResponse("A secret cannot be read (API keys, or eBay credentials on import)"),
 } as const;
 
 export const security = [{ ApiKey: [] }];

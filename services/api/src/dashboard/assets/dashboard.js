@@ -485,7 +485,9 @@ function schedule() {
   ui.live.classList.toggle("active", moving);
   ui.liveText.textContent = `${moving ? "Live · updating every 2 s" : "Idle · checking every 15 s"} · last update ${new Date().toLocaleTimeString()}`;
   if (document.hidden) return; // visibilitychange restarts it
-  timer = setTimeout(() => void refresh(), moving ? fastPollMs : idlePollMs);
+  // While jobs move, only their books are re-read; an idle check re-reads every book, so
+  // changes made elsewhere (another tab, the API, the sweep) show up too.
+  timer = setTimeout(() => void refresh({ full: !moving }), moving ? fastPollMs : idlePollMs);
 }
 
 /**

@@ -8,6 +8,7 @@ import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import type { ApiDeps } from "./api-deps.ts";
 import { apiKeyAuth } from "./auth/api-key-auth.ts";
+import { dashboardRoutes } from "./dashboard/index.ts";
 import { errorToProblem, problem } from "./http/problem.ts";
 import type { AppEnv } from "./routes/app-env.ts";
 import { registerBookRoutes } from "./routes/book-routes.ts";
@@ -78,6 +79,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
     tags: [{ name: "books" }, { name: "image-jobs" }, { name: "admin" }, { name: "health" }],
   });
   app.get("/docs", swaggerUI({ url: "/openapi.json" }));
+  app.route("/", dashboardRoutes());
 
   app.notFound((c) => problem(c, 404, "Not Found", `no route for ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {

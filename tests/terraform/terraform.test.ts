@@ -1,0 +1,236 @@
+/**
+ * Terraform from pipeline.json: formatting, validation of both environments, and a real
+ * plan → apply → destroy of staging against moto, checked against the manifest — including the
+ * planned IAM policies, which must equal servicePolicy() of @bluemoxon/core exactly (issue 9).
+ */
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { loadManifest, resourceNames, servicePolicy } from "@bluemoxon/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type MotoServer, startMoto } from "../support/moto.ts";
+import { motoOverride, prepareTerraform, repoTerraformDir, type Terraform } from "./terraform-cli.ts";
+
+const manifest = loadManifest();
+const fakeDigest = (c: string) => `sha256:${c.repeat(64)}`;
+
+interface StateResource {
+  address: string;
+  mode: "managed" | "data";
+  type: string;
+  values: Record<string, unknown>;
+}
+interface StateModule {
+  resources?: StateResource[];
+  child_modules?: StateModule[];
+}
+function allResources(mod: StateModule | undefined): StateResource[] {
+  if (!mod) return [];
+  return [...(mod.resources ?? []), ...(mod.child_modules ?? []).flatMap(allResources)];
+}
+type Statement = { Action: string[] | string; Resource: string[] | string };
+const asList = (v: string[] | string) => (Array.isArray(v) ? v : [v]);
+/** A policy as a set of "action resource" pairs, so statement grouping and order do not matter. */
+const pairs = (statements: Statement[]) =>
+  new Set(statements.flatMap((s) => asList(s.Action).flatMap((a) => asList(s.Resource).map((r) => `${a} ${r}`))));
+
+let tf: Terraform | undefined;
+let skipReason = "";
+
+beforeAll(async () => {
+  const prepared = await prepareTerraform();
+  if (prepared.ok) tf = prepared;
+  else {
+    skipReason = prepared.reason;
+    console.log(`terraform tests skipped: ${skipReason}`);
+  }
+});
+afterAll(async () => tf?.cleanup());
+
+describe("terraform", () => {
+  it("is formatted (terraform fmt -check -recursive)", async (ctx) => {
+    if (!tf) return ctx.skip(skipReason);
+    await expect(tf.run(["fmt", "-check", "-recursive", "-diff", repoTerraformDir])).resolves.toBeDefined();
+  });
+
+  for (const env of ["staging", "prod"]) {
+    it(`${env} validates (init -backend=false)`, async (ctx) => {
+      if (!tf) return ctx.skip(skipReason);
+      const cwd = tf.envDir(env);
+      await tf.run(["init", "-backend=false", "-no-color"], { cwd });
+      const { stdout } = await tf.run(["validate", "-json"], { cwd });
+      const result = JSON.parse(stdout) as { valid: boolean; diagnostics: unknown[] };
+      expect(result.diagnostics).toEqual([]);
+      expect(result.valid).toBe(true);
+    });
+  }
+
+  it("rejects an image referenced by tag", async (ctx) => {
+    if (!tf) return ctx.skip(skipReason);
+    // A copy of prod with local state: variable validation runs before any AWS call.
+    const cwd = tf.envDir("prod");
+    await writeFile(join(cwd, "local_backend_override.tf"), 'terraform {\n  backend "local" {}\n}\n');
+    await tf.run(["init", "-no-color"], { cwd });
+    const planned = tf.run(
+      [
+        "plan",
+        "-no-color",
+        "-refresh=false",
+        "-var",
+        "api_image=123456789012.dkr.ecr.us-east-1.amazonaws.com/bluemoxon-prod-api:latest",
+        "-var",
+        `worker_image=x/y@${fakeDigest("a")}`,
+      ],
+      { cwd, env: { AWS_ACCESS_KEY_ID: "x", AWS_SECRET_ACCESS_KEY: "x" }, timeoutMs: 60_000 },
+    );
+    await expect(planned).rejects.toThrow(/api_image must be <repository>@sha256/);
+  });
+});
+
+describe("terraform staging on moto", () => {
+  let moto: MotoServer | undefined;
+  let cwd = "";
+  let applied = false;
+  let accountId = "";
+  let plan: { planned_values: { root_module: StateModule; outputs: Record<string, { value: unknown }> } } | undefined;
+  const vars: string[] = [];
+
+  beforeAll(async () => {
+    if (!tf) return;
+    moto = await startMoto();
+    if (!moto.ok) {
+      skipReason = moto.reason;
+      console.log(`terraform-on-moto tests skipped: ${skipReason}`);
+      return;
+    }
+    cwd = tf.envDir("staging");
+    await writeFile(join(cwd, "moto_override.tf"), motoOverride(moto.endpoint));
+    // Staging's Aurora is not applied on moto (moto's RDS does not model managed master
+    // passwords); an external database secret stands in for it.
+    const secrets = new SecretsManagerClient({
+      endpoint: moto.endpoint,
+      region: manifest.region,
+      credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    });
+    const db = await secrets.send(
+      new CreateSecretCommand({ Name: "external/aurora", SecretString: JSON.stringify({ username: "u", password: "p" }) }),
+    );
+    vars.push(
+      ...[
+        "enable_database=false",
+        "use_existing_database_credentials=true",
+        `database_secret_arn=${db.ARN}`,
+        "database_host=aurora.internal",
+      ].flatMap((v) => ["-var", v]),
+      ...["api", "worker"].flatMap((i) => [
+        "-var",
+        `${i}_image=123456789012.dkr.ecr.us-east-1.amazonaws.com/bluemoxon-staging-${i}@${fakeDigest(i === "api" ? "a" : "b")}`,
+      ]),
+    );
+    await tf.run(["init", "-no-color"], { cwd });
+    await tf.run(["plan", "-no-color", "-out=tfplan", ...vars], { cwd });
+    plan = JSON.parse((await tf.run(["show", "-json", "tfplan"], { cwd })).stdout);
+    accountId = String(plan?.planned_values.outputs.account_id?.value ?? "");
+  }, 240_000);
+
+  afterAll(async () => {
+    if (tf && applied)
+      await tf.run(["destroy", "-auto-approve", "-no-color", ...vars], { cwd, timeoutMs: 240_000 }).catch((e) => console.error(e));
+    if (moto?.ok) await moto.stop();
+  }, 300_000);
+
+  it("plans IAM policies that equal servicePolicy() of the manifest, exactly", (ctx) => {
+    if (!plan) return ctx.skip(skipReason);
+    expect(accountId).toMatch(/^\d{12}$/);
+    const names = resourceNames(manifest, { environment: "staging", accountId });
+    const policies = allResources(plan.planned_values.root_module).filter(
+      (r) => r.type === "aws_iam_role_policy" && r.address.endsWith(".manifest"),
+    );
+    expect(policies.map((p) => p.values.name).sort()).toEqual(
+      Object.keys(manifest.services)
+        .map((s) => `${names.prefix}-${s}-pipeline`)
+        .sort(),
+    );
+    for (const service of Object.keys(manifest.services)) {
+      const planned = policies.find((p) => p.values.name === `${names.prefix}-${service}-pipeline`)!;
+      expect(typeof planned.values.policy, `policy of ${service} known at plan time`).toBe("string");
+      const doc = JSON.parse(planned.values.policy as string) as { Statement: Statement[] };
+      expect(pairs(doc.Statement)).toEqual(pairs(servicePolicy(manifest, service, names)));
+    }
+  });
+
+  it("applies, and what exists matches pipeline.json", async (ctx) => {
+    if (!tf || !plan || !moto?.ok) return ctx.skip(skipReason);
+    await tf.run(["apply", "-auto-approve", "-no-color", "tfplan"], { cwd, timeoutMs: 300_000 });
+    applied = true;
+    const names = resourceNames(manifest, { environment: "staging", accountId });
+
+    const sqs = new SQSClient({
+      endpoint: moto.endpoint,
+      region: manifest.region,
+      credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    });
+    for (const [logical, spec] of Object.entries(manifest.queues)) {
+      const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: names.queue(logical) }));
+      const { Attributes: a = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["All"] }));
+      expect(Number(a.VisibilityTimeout)).toBe(spec.visibilityTimeoutSeconds);
+      expect(Number(a.MessageRetentionPeriod)).toBe(spec.messageRetentionSeconds);
+      expect(JSON.parse(a.RedrivePolicy ?? "{}")).toEqual({
+        deadLetterTargetArn: names.dlqArn(logical),
+        maxReceiveCount: spec.deadLetter.maxReceiveCount,
+      });
+      await expect(sqs.send(new GetQueueUrlCommand({ QueueName: names.dlq(logical) }))).resolves.toHaveProperty("QueueUrl");
+    }
+
+    // The provider reads every resource back from moto after creating it; the state is what moto holds.
+    const state = JSON.parse((await tf.run(["show", "-json"], { cwd })).stdout) as { values: { root_module: StateModule } };
+    const resources = allResources(state.values.root_module);
+    const byType = (t: string) => resources.filter((r) => r.type === t && r.mode === "managed");
+
+    for (const [logical, fn] of Object.entries(manifest.functions)) {
+      const lambda = byType("aws_lambda_function").find((r) => r.values.function_name === names.function(logical))!;
+      expect(lambda.values.package_type).toBe("Image");
+      expect(lambda.values.image_uri).toMatch(/@sha256:[a-f0-9]{64}$/);
+      const env = (lambda.values.environment as { variables: Record<string, string> }[])[0].variables;
+      for (const key of [...fn.requiredEnv, ...manifest.services[fn.service].requiredEnv]) expect(env[key], key).toBeTruthy();
+      const mapping = byType("aws_lambda_event_source_mapping").find((r) => r.values.event_source_arn === names.queueArn(fn.queue))!;
+      expect(mapping.values.batch_size).toBe(fn.batchSize);
+      expect(mapping.values.maximum_batching_window_in_seconds).toBe(fn.maximumBatchingWindowSeconds);
+      expect(mapping.values.function_response_types).toEqual(["ReportBatchItemFailures"]);
+      expect(mapping.values.scaling_config).toEqual([{ maximum_concurrency: fn.maximumConcurrency }]);
+    }
+    const api = byType("aws_lambda_function").find((r) => r.values.function_name === `${names.prefix}-api`)!;
+    const apiEnv = (api.values.environment as { variables: Record<string, string> }[])[0].variables;
+    for (const key of manifest.services.api.requiredEnv) expect(apiEnv[key], key).toBeTruthy();
+
+    const apiPolicy = byType("aws_iam_role_policy").find((r) => r.values.name === `${names.prefix}-api-pipeline`)!;
+    const apiPairs = pairs((JSON.parse(apiPolicy.values.policy as string) as { Statement: Statement[] }).Statement);
+    for (const action of ["sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:SendMessage"]) {
+      expect(apiPairs.has(`${action} ${names.queueArn("image-processing")}`), action).toBe(true);
+    }
+
+    expect(
+      byType("aws_ecr_repository")
+        .map((r) => r.values.name)
+        .sort(),
+    ).toEqual(
+      Object.keys(manifest.images)
+        .map((i) => `${names.prefix}-${i}`)
+        .sort(),
+    );
+    for (const repo of byType("aws_ecr_repository")) expect(repo.values.image_scanning_configuration).toEqual([{ scan_on_push: true }]);
+    expect(
+      byType("aws_secretsmanager_secret")
+        .map((r) => r.values.name)
+        .sort(),
+    ).toEqual(
+      Object.keys(manifest.secrets)
+        .map((s) => names.secret(s))
+        .sort(),
+    );
+    expect(byType("aws_secretsmanager_secret_version")).toEqual([]);
+    expect(byType("aws_cloudwatch_event_rule")[0]?.values.schedule_expression).toMatch(/^rate\(/);
+    expect(byType("aws_apigatewayv2_api")[0]?.values.protocol_type).toBe("HTTP");
+  }, 360_000);
+});

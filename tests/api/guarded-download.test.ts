@@ -78,7 +78,8 @@ beforeAll(async () => {
     EBAY_IMAGE_HOSTS: "localhost,169.254.169.254,i.ebayimg.com",
     PRIVATE_IMAGE_HOSTS_ALLOWED: `${new URL(h.ebay.url).host},${new URL(hostileUrl).host}`,
     IMAGE_MAX_BYTES: "300000",
-    IMAGE_FETCH_TIMEOUT_MS: "800",
+    // Generous for a loaded CI box; only /slow.jpg should ever reach it.
+    IMAGE_FETCH_TIMEOUT_MS: "1500",
   });
 });
 afterAll(async () => {

@@ -69,7 +69,8 @@ export function renderDashboardPage(assets: DashboardPageAssets): string {
 
     <section class="toolbar" aria-label="Pipeline">
       <p id="summary" class="summary">Loading…</p>
-      <p id="live" class="live" role="status"><span class="dot" aria-hidden="true"></span><span id="live-text">Connecting…</span></p>
+      <!-- Not a live region: it changes every poll, which a screen reader would read out each time. -->
+      <p id="live" class="live"><span class="dot" aria-hidden="true"></span><span id="live-text">Connecting…</span></p>
       <div class="toolbar-actions">
         <button type="button" id="refresh" class="secondary">Refresh</button>
         <button type="button" id="retry-failed" class="secondary">Retry failed jobs</button>

@@ -40,11 +40,10 @@ export async function runRetrySweep(
       s3_key: string | null;
       status: JobStatus;
       send_attempts: number;
-      previous: JobStatus;
     }[]
   >`
     WITH picked AS (
-      SELECT j.id, j.status AS previous FROM image_jobs j
+      SELECT j.id FROM image_jobs j
       WHERE (j.status = 'queue_failed'
              AND j.updated_at <= ${now}::timestamptz - make_interval(secs => least(
                    ${config.RETRY_BACKOFF_SECONDS}::float8 * power(2, greatest(j.send_attempts - 1, 0)),
@@ -57,7 +56,7 @@ export async function runRetrySweep(
     UPDATE image_jobs j SET updated_at = ${now}
     FROM picked, book_images i
     WHERE j.id = picked.id AND i.id = j.image_id
-    RETURNING j.id, j.image_id, i.book_id, i.s3_key, j.status, j.send_attempts, picked.previous`;
+    RETURNING j.id, j.image_id, i.book_id, i.s3_key, j.status, j.send_attempts`;
 
   const result: RetrySweepResult = { examined: claimed.length, requeued: 0, stillFailing: 0, gaveUp: 0 };
   for (const job of claimed) {

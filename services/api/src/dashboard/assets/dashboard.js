@@ -279,7 +279,6 @@ function createPhotoView(view, photo) {
     const figure = h("figure", "pane");
     const frame = h("div", checker ? "frame checker" : "frame");
     const img = h("img");
-    img.decoding = "async";
     img.hidden = true;
     const note = h("span", "frame-note");
     frame.append(img, note);
@@ -459,6 +458,9 @@ function renderSummary() {
   }
   ui.summary.textContent = parts.join(" · ");
   ui.empty.hidden = bookViews.size > 0;
+  const moving = anyMoving();
+  ui.live.classList.toggle("active", moving);
+  ui.liveText.textContent = `${moving ? "Live · every 2 s" : "Idle · every 15 s"} · updated ${new Date().toLocaleTimeString()}`;
 }
 
 // ---------------------------------------------------------------- loading and polling
@@ -482,8 +484,6 @@ function schedule() {
   stopPolling();
   if (!apiKey) return;
   const moving = anyMoving();
-  ui.live.classList.toggle("active", moving);
-  ui.liveText.textContent = `${moving ? "Live · updating every 2 s" : "Idle · checking every 15 s"} · last update ${new Date().toLocaleTimeString()}`;
   if (document.hidden) return; // visibilitychange restarts it
   // While jobs move, only their books are re-read; an idle check re-reads every book, so
   // changes made elsewhere (another tab, the API, the sweep) show up too.

@@ -114,6 +114,22 @@ describe("runRetrySweep", () => {
   });
 });
 
+describe("the server's sweep interval", () => {
+  it("re-sends a queue_failed job without anyone asking", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    await h!.db.sql`DELETE FROM books`;
+    const id = await seedJob("queue_failed", 1, new Date(Date.now() - 60_000));
+    const api = await h!.startApi({ RETRY_SWEEP_INTERVAL_SECONDS: "1" });
+    try {
+      const deadline = Date.now() + 10_000;
+      while ((await jobRow(id)).status !== "queued" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      expect((await jobRow(id)).status).toBe("queued");
+    } finally {
+      await api.close();
+    }
+  });
+});
+
 describe("POST /api/v1/admin/image-jobs/redrive", () => {
   it("moves dead-lettered messages back to the queue and resets their jobs", async (ctx) => {
     if (skip) return ctx.skip(skip);

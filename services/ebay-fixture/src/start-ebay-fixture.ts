@@ -25,6 +25,11 @@ export interface EbayFixtureOptions {
   /** When set, the token endpoint accepts only these client credentials. */
   credentials?: { clientId: string; clientSecret: string };
   tokenTtlSeconds?: number;
+  /**
+   * Base of the photo URLs it hands out. Default: the Host the request came to, so a client
+   * reaching it as `http://ebay-fixture:4568` (compose) gets photo URLs it can fetch too.
+   */
+  publicUrl?: string;
 }
 
 export interface EbayFixture {
@@ -72,6 +77,7 @@ export async function startEbayFixture({
   dir = defaultFixturesDir,
   credentials,
   tokenTtlSeconds = 7200,
+  publicUrl,
 }: EbayFixtureOptions = {}): Promise<EbayFixture> {
   const root = resolve(dir);
   const tokens = new Map<string, number>();
@@ -87,9 +93,9 @@ export async function startEbayFixture({
     }
   }
 
-  function rewrite(id: string, url: unknown): unknown {
+  function rewrite(base: string, id: string, url: unknown): unknown {
     if (typeof url !== "string" || /^[a-z][a-z0-9+.-]*:/i.test(url)) return url;
-    return `${baseUrl}/images/${id}/${encodeURIComponent(url)}`;
+    return `${base}/images/${id}/${encodeURIComponent(url)}`;
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
@@ -118,6 +124,11 @@ export async function startEbayFixture({
       }
       const listing = await readListing(id);
       if (!listing) return ebayError(res, 404, 11001, "The specified item Id was not found.", [{ name: "itemId", value: id }]);
+      const hostHeader = req.headers.host;
+      const base = (publicUrl ?? (hostHeader && /^[A-Za-z0-9.[\]:-]+$/.test(hostHeader) ? `http://${hostHeader}` : baseUrl)).replace(
+        /\/+$/,
+        "",
+      );
       const image = listing.image as { imageUrl?: unknown } | undefined;
       const additional = (listing.additionalImages as { imageUrl?: unknown }[] | undefined) ?? [];
       return send(res, 200, {
@@ -125,8 +136,8 @@ export async function startEbayFixture({
         legacyItemId: id,
         itemWebUrl: `https://www.ebay.com/itm/${id}`,
         ...listing,
-        ...(image ? { image: { ...image, imageUrl: rewrite(id, image.imageUrl) } } : {}),
-        additionalImages: additional.map((a) => ({ ...a, imageUrl: rewrite(id, a.imageUrl) })),
+        ...(image ? { image: { ...image, imageUrl: rewrite(base, id, image.imageUrl) } } : {}),
+        additionalImages: additional.map((a) => ({ ...a, imageUrl: rewrite(base, id, a.imageUrl) })),
       });
     }
     const imageMatch = /^\/images\/([^/]+)\/([^/]+)$/.exec(url.pathname);

@@ -5,7 +5,7 @@
  * see an import error's problem detail, and save a screenshot to test-output/dashboard.png
  * (`UPDATE_DOCS_SCREENSHOT=1` also copies it to docs/dashboard.png for the README).
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
@@ -26,15 +26,37 @@ const listingId = readdirSync(fixturesDir)
   .sort()[0]!;
 const listing = JSON.parse(readFileSync(join(fixturesDir, listingId, "listing.json"), "utf8")) as { title: string };
 
+// A listing whose text is markup and whose item URL is script: the page must show it as text and not link it.
+const hostileId = "990000000001";
+const hostileTitle = `<img src=x id=injected onerror="document.title='pwned'"> Hostile <b>listing</b>`;
+function writeListings(): string {
+  const dir = mkdtempSync(join(tmpdir(), "bmx-browser-listings-"));
+  cpSync(join(fixturesDir, listingId), join(dir, listingId), { recursive: true });
+  mkdirSync(join(dir, hostileId));
+  const hostile = {
+    ...listing,
+    legacyItemId: hostileId,
+    title: hostileTitle,
+    itemWebUrl: "javascript:document.title='pwned'",
+    // Not in the folder: the copy fails (and nothing is queued), which the page must explain.
+    image: { imageUrl: "missing.jpg" },
+    additionalImages: [],
+  };
+  writeFileSync(join(dir, hostileId, "listing.json"), JSON.stringify(hostile));
+  return dir;
+}
+
 describe.skipIf(skipReason)("dashboard in Chromium", () => {
   let stack: Stack;
   let context: BrowserContext;
   let page: Page;
   let profileDir: string;
+  let listingsDir: string;
   const browserErrors: string[] = [];
 
   beforeAll(async () => {
-    stack = await startStack();
+    listingsDir = writeListings();
+    stack = await startStack({ env: { EBAY_FIXTURE_DIR: listingsDir } });
     const res = await fetch(stack.dashboard);
     if (!res.headers.get("content-type")?.startsWith("text/html"))
       throw new Error(`${stack.dashboard} answered ${res.status}, not the dashboard: app.ts must mount dashboardRoutes()`);
@@ -65,6 +87,7 @@ describe.skipIf(skipReason)("dashboard in Chromium", () => {
     await context?.close();
     if (profileDir) rmSync(profileDir, { recursive: true, force: true });
     await stack?.stop();
+    if (listingsDir) rmSync(listingsDir, { recursive: true, force: true });
   });
 
   const photo = (n: number) =>
@@ -145,6 +168,18 @@ describe.skipIf(skipReason)("dashboard in Chromium", () => {
 
     await page.getByRole("button", { name: "Retry failed jobs" }).click();
     await page.locator("#action-message", { hasText: /^Retry sweep: \d+ examined/ }).waitFor();
+  });
+
+  it("shows a listing's markup as text, links no script URL, and explains a failed copy", async () => {
+    await page.getByLabel("Listing URL or item id").fill(hostileId);
+    await page.getByRole("button", { name: "Import" }).click();
+    const book = page.locator("article.book", { has: page.getByRole("heading", { name: hostileTitle, exact: true }) });
+    await book.waitFor();
+    expect(await page.locator("#injected").count()).toBe(0);
+    expect(await book.locator("h3 a").getAttribute("href")).toBeNull();
+    await book.locator("li.photo .badge", { hasText: "Copy failed" }).waitFor();
+    expect(await book.locator("li.photo .photo-error").textContent()).toMatch(/^Error: .+/);
+    expect(await page.title()).toBe("BlueMoxon · image pipeline");
   });
 
   it("forgets the key on request and refuses a wrong one", async () => {

@@ -228,6 +228,21 @@ function formatPrice(price) {
   }
 }
 
+/**
+ * The item URL comes from the listing (eBay's data, not ours): only http(s) becomes a link,
+ * so a `javascript:` URL in a listing cannot run here.
+ * @param {string | null} value
+ */
+function httpUrl(value) {
+  if (!value) return null;
+  try {
+    const url = new URL(value);
+    return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
 /** @param {BookDetail} book */
 function isMoving(book) {
   return book.photos.some((p) => p.processing && movingStates.has(p.processing.status));
@@ -406,7 +421,8 @@ function renderBook(book) {
   }
   view.detail = book;
   view.titleLink.textContent = book.title;
-  if (book.itemUrl) view.titleLink.setAttribute("href", book.itemUrl);
+  const itemUrl = httpUrl(book.itemUrl);
+  if (itemUrl) view.titleLink.setAttribute("href", itemUrl);
   else view.titleLink.removeAttribute("href");
   const meta = [book.author, book.publisher, book.publicationYear, book.condition, book.seller ? `seller ${book.seller}` : null]
     .filter(Boolean)

@@ -54,9 +54,13 @@ describe("services/api/Dockerfile", () => {
     };
     await bundleApi(out);
     expect(existsSync(join(out, "server.mjs"))).toBe(true);
-    // As the Dockerfile's app stage does.
-    cpSync(join(repoRoot, "packages/core/src/migrations"), join(out, "migrations"), { recursive: true });
-    cpSync(join(repoRoot, "pipeline.json"), join(out, "pipeline.json"));
+    // Copy next to the bundle what the Dockerfile copies into the task root.
+    const taskRootCopies = lines.filter((l) => l.startsWith("COPY ") && !l.includes("--from=") && l.includes("${LAMBDA_TASK_ROOT}/"));
+    expect(taskRootCopies.length).toBeGreaterThanOrEqual(3);
+    for (const line of taskRootCopies) {
+      const [, src, dest] = line.split(/\s+/);
+      cpSync(join(repoRoot, src), join(out, dest.replace("${LAMBDA_TASK_ROOT}/", "")), { recursive: true });
+    }
     if (!testDatabaseServer().url) return ctx.skip(testDatabaseServer().skipReason ?? "no database");
     const db = await createTestDatabase();
     try {
@@ -74,6 +78,24 @@ describe("services/api/Dockerfile", () => {
       };
       const result = await handler({ action: "migrate" }, {});
       expect(result).toMatchObject({ ok: true, applied: ["0001_init.sql"] });
+      // The dashboard page and its assets are served from the bundle too.
+      const page = (await handler(
+        {
+          version: "2.0",
+          routeKey: "$default",
+          rawPath: "/",
+          rawQueryString: "",
+          headers: { host: "api.example.com" },
+          requestContext: {
+            http: { method: "GET", path: "/", protocol: "HTTP/1.1", sourceIp: "203.0.113.9", userAgent: "test" },
+            requestId: "r",
+          },
+          isBase64Encoded: false,
+        },
+        {},
+      )) as unknown as { statusCode: number; body: string };
+      expect(page.statusCode).toBe(200);
+      expect(page.body).toMatch(/<html/i);
       const [{ count }] = await db.sql`SELECT count(*)::int AS count FROM books`;
       expect(count).toBe(0);
     } finally {

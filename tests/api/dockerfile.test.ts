@@ -18,6 +18,8 @@ const lines = dockerfile
   .map((l) => l.trim())
   .filter((l) => l && !l.startsWith("#"));
 const args = Object.fromEntries(lines.filter((l) => l.startsWith("ARG ")).map((l) => l.slice(4).split("=") as [string, string]));
+/** The Dockerfile's literal `${LAMBDA_TASK_ROOT}/` (built up so it is not mistaken for a template). */
+const taskRoot = ["$", "{LAMBDA_TASK_ROOT}/"].join("");
 const out = mkdtempSync(join(tmpdir(), "bmx-api-image-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
@@ -55,11 +57,11 @@ describe("services/api/Dockerfile", () => {
     await bundleApi(out);
     expect(existsSync(join(out, "server.mjs"))).toBe(true);
     // Copy next to the bundle what the Dockerfile copies into the task root.
-    const taskRootCopies = lines.filter((l) => l.startsWith("COPY ") && !l.includes("--from=") && l.includes("${LAMBDA_TASK_ROOT}/"));
+    const taskRootCopies = lines.filter((l) => l.startsWith("COPY ") && !l.includes("--from=") && l.includes(taskRoot));
     expect(taskRootCopies.length).toBeGreaterThanOrEqual(3);
     for (const line of taskRootCopies) {
       const [, src, dest] = line.split(/\s+/);
-      cpSync(join(repoRoot, src), join(out, dest.replace("${LAMBDA_TASK_ROOT}/", "")), { recursive: true });
+      cpSync(join(repoRoot, src), join(out, dest.replace(taskRoot, "")), { recursive: true });
     }
     if (!testDatabaseServer().url) return ctx.skip(testDatabaseServer().skipReason ?? "no database");
     const db = await createTestDatabase();

@@ -400,6 +400,17 @@ export function sqsCases(contractCase: ContractCase): void {
     expect(err.$metadata?.httpStatusCode).toBe(400);
   });
 
+  contractCase("sqs: ChangeMessageVisibility beyond 12 hours is InvalidParameterValue", async (ctx) => {
+    const QueueUrl = await createQueue(ctx, "invalid-cmv");
+    await ctx.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: "m" }));
+    const [msg] = await receive(ctx, { QueueUrl, WaitTimeSeconds: 2, VisibilityTimeout: 60 });
+    const err = await awsError(
+      ctx.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle: msg.ReceiptHandle, VisibilityTimeout: 43_201 })),
+    );
+    expect(err.Code).toBe("InvalidParameterValue");
+    expect(err.$metadata?.httpStatusCode).toBe(400);
+  });
+
   contractCase("sqs: SetQueueAttributes with VisibilityTimeout 43201 is InvalidAttributeValue", async (ctx) => {
     const QueueUrl = await createQueue(ctx, "invalid-vis");
     const err = await awsError(ctx.sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { VisibilityTimeout: "43201" } })));

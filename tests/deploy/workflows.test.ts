@@ -1,0 +1,128 @@
+/**
+ * The GitHub workflows parse, and say what matters: AWS access only by OIDC role assumption,
+ * the image digests built once travel from the build job to terraform apply, the migrate
+ * invocation and the smoke test follow the apply, promotion is manual and environment-guarded,
+ * and no secret appears in plain text or is pasted into a script.
+ */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { repoRoot } from "@bluemoxon/core";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+
+interface Step {
+  id?: string;
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+}
+interface Job {
+  needs?: string | string[];
+  environment?: string | { name: string };
+  permissions?: Record<string, string>;
+  outputs?: Record<string, string>;
+  env?: Record<string, string>;
+  steps: Step[];
+}
+interface Workflow {
+  on: Record<string, unknown>;
+  permissions?: Record<string, string>;
+  env?: Record<string, string>;
+  jobs: Record<string, Job>;
+}
+
+const files = ["ci.yml", "deploy-staging.yml", "promote.yml"];
+const raw = Object.fromEntries(files.map((f) => [f, readFileSync(resolve(repoRoot, ".github/workflows", f), "utf8")]));
+const wf = Object.fromEntries(files.map((f) => [f, parse(raw[f]) as Workflow]));
+const awsJobs = (w: Workflow) =>
+  Object.entries(w.jobs).filter(([, j]) => j.steps.some((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials")));
+
+describe("workflows", () => {
+  it("parse, and the top-level token is read-only", () => {
+    for (const f of files) {
+      expect(Object.keys(wf[f].jobs).length, f).toBeGreaterThan(0);
+      expect(wf[f].permissions, f).toEqual({ contents: "read" });
+    }
+  });
+
+  it("reach AWS only through OIDC role assumption", () => {
+    for (const f of files) {
+      for (const [name, job] of awsJobs(wf[f])) {
+        expect(job.permissions?.["id-token"], `${f} ${name}`).toBe("write");
+        for (const step of job.steps.filter((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials"))) {
+          expect(String(step.with?.["role-to-assume"]), `${f} ${name}`).toMatch(/^\$\{\{ vars\.[A-Z_]+ \}\}$/);
+          expect(Object.keys(step.with ?? {}), `${f} ${name}: no static keys`).not.toContain("aws-access-key-id");
+        }
+      }
+      expect(raw[f]).not.toMatch(/AWS_SECRET_ACCESS_KEY|aws-secret-access-key|AWS_SESSION_TOKEN/);
+    }
+    expect(awsJobs(wf["deploy-staging.yml"]).map(([n]) => n)).toEqual(["build", "deploy"]);
+    expect(awsJobs(wf["promote.yml"]).map(([n]) => n)).toEqual(["promote"]);
+  });
+
+  it("hold no plain-text secret and never paste a secret into a script", () => {
+    for (const f of files) {
+      expect(raw[f], f).not.toMatch(/AKIA[0-9A-Z]{16}/);
+      expect(raw[f], f).not.toMatch(/(password|passwd|api[_-]?key|token)\s*[:=]\s*["']?[A-Za-z0-9/+]{8,}/i);
+      for (const job of Object.values(wf[f].jobs)) {
+        for (const step of job.steps) {
+          // Expressions inside `run:` are pasted into the script before it runs (injection, leaks).
+          expect(step.run ?? "", f).not.toMatch(/\$\{\{\s*(secrets|github\.event|inputs)\./);
+          expect(step.run ?? "", f).not.toMatch(/echo[^\n]*(SECRET|PASSWORD|TOKEN)/i);
+        }
+      }
+    }
+  });
+
+  it("deploy-staging builds both images once, by digest, and applies exactly those digests", () => {
+    const { build, deploy } = wf["deploy-staging.yml"].jobs;
+    const pushes = build.steps.filter((s) => s.uses?.startsWith("docker/build-push-action"));
+    expect(pushes.map((s) => s.with?.file).sort()).toEqual(["services/api/Dockerfile", "services/worker/Dockerfile"]);
+    for (const s of pushes) {
+      expect(s.with?.push, s.id).toBe(true);
+      expect(s.with?.provenance, s.id).toBe(false);
+    }
+    for (const [image, step] of [
+      ["api", "api"],
+      ["worker", "worker"],
+    ]) {
+      expect(pushes.some((s) => s.id === step)).toBe(true);
+      expect(build.outputs?.[`${image}_image`]).toMatch(
+        new RegExp(`/bluemoxon-staging-${image}@\\$\\{\\{ steps\\.${step}\\.outputs\\.digest \\}\\}$`),
+      );
+      expect(deploy.env?.[`TF_VAR_${image}_image`]).toBe(`\${{ needs.build.outputs.${image}_image }}`);
+    }
+    expect(deploy.needs).toBe("build");
+    const runs = deploy.steps.map((s) => s.run ?? "");
+    const applyAt = runs.findIndex((r) => /terraform apply/.test(r));
+    const migrateAt = runs.findIndex((r) => r.includes(`'{"action":"migrate"}'`) && r.includes("aws lambda invoke"));
+    const smokeAt = runs.findIndex((r) => r.includes("scripts/smoke.mjs"));
+    expect(applyAt).toBeGreaterThanOrEqual(0);
+    expect(migrateAt).toBeGreaterThan(applyAt);
+    expect(smokeAt).toBeGreaterThan(migrateAt);
+    expect(runs.join("\n")).not.toMatch(/-var[ =]+["']?(api|worker)_image=[^$]*:[a-z0-9._-]+["']?\s/);
+  });
+
+  it("promote is manual, guarded by the production environment, and runs promote.mjs staging prod", () => {
+    const w = wf["promote.yml"];
+    expect(Object.keys(w.on)).toEqual(["workflow_dispatch"]);
+    const job = w.jobs.promote;
+    expect(typeof job.environment === "string" ? job.environment : job.environment?.name).toBe("production");
+    expect(job.steps.some((s) => /zx scripts\/promote\.mjs staging prod/.test(s.run ?? ""))).toBe(true);
+  });
+
+  it("ci lints, typechecks, tests, and checks terraform fmt and validate", () => {
+    const runs = wf["ci.yml"].jobs.test.steps.map((s) => s.run ?? "").join("\n");
+    for (const cmd of [
+      "npm ci",
+      "npm run lint",
+      "npm run typecheck",
+      "npm test",
+      "terraform fmt -check -recursive terraform",
+      "validate",
+    ]) {
+      expect(runs).toContain(cmd);
+    }
+  });
+});

@@ -83,6 +83,7 @@ export function renderDashboardPage(assets: DashboardPageAssets): string {
       <h2 id="books-title" class="section-title">Recent books</h2>
       <p id="empty" class="empty" hidden>No books yet. Import a listing above.</p>
       <div id="books" class="books"></div>
+      <p class="more"><button type="button" id="more-books" class="secondary" hidden>Show more books</button></p>
     </section>
   </div>
 </main>

@@ -9,7 +9,10 @@
 const keyStorage = "bluemoxon.apiKey";
 const fastPollMs = 2000;
 const idlePollMs = 15000;
-const bookLimit = 12;
+const pageSize = 12;
+/** The API's largest page: "Show more" grows the one page the poll reads, up to this. */
+const maxBooks = 100;
+let bookLimit = pageSize;
 /** Job states the pipeline will still change on its own (queue_failed: the retry sweep re-sends). */
 const movingStates = new Set(["pending", "queued", "processing", "queue_failed"]);
 /** States where asking to process again would be refused (the API answers 409). */
@@ -58,6 +61,7 @@ const ui = {
   loadError: byId("load-error"),
   empty: byId("empty"),
   books: byId("books"),
+  more: /** @type {HTMLButtonElement} */ (byId("more-books")),
 };
 
 class ApiError extends Error {
@@ -249,6 +253,8 @@ function isMoving(book) {
 }
 
 function clearBooks() {
+  bookLimit = pageSize;
+  ui.more.hidden = true;
   bookViews.clear();
   ui.books.replaceChildren();
 }
@@ -543,6 +549,7 @@ async function refresh({ full = false } = {}) {
       }
     }
     placeBooks(ids);
+    ui.more.hidden = !page.nextCursor || bookLimit >= maxBooks;
     renderSummary();
     ui.loadError.hidden = true;
     ui.loadError.textContent = "";
@@ -654,6 +661,11 @@ ui.retry.addEventListener("click", async () => {
 });
 
 ui.refresh.addEventListener("click", () => void refresh({ full: true }));
+
+ui.more.addEventListener("click", () => {
+  bookLimit = Math.min(bookLimit + pageSize, maxBooks);
+  void refresh();
+});
 
 // ---------------------------------------------------------------- start
 

@@ -10,7 +10,7 @@ import { alphaOf, bookScene, encodeScene, encodeWithOrientation6, maskIoU } from
 
 let remover: BackgroundRemover;
 beforeAll(async () => {
-  remover = await createBackgroundRemover({ model: "medium" });
+  remover = await createBackgroundRemover();
 });
 afterAll(() => remover?.release());
 

@@ -32,7 +32,7 @@ describe.skipIf(Boolean(skipReason))("processJob", () => {
     store = started;
     await store.createBucket(bucket);
     db = await createTestDatabase({ migrate: true });
-    remover = await createBackgroundRemover({ model: "medium" });
+    remover = await createBackgroundRemover();
     // Count writes and inferences so duplicate delivery can be shown to do neither.
     const s3 = {
       send: (command: Parameters<S3Client["send"]>[0]) => {

@@ -20,7 +20,11 @@ export const modelInputEdge = 1024;
 export interface BackgroundRemoverOptions {
   /** `small` (quantised, 44 MB) or `medium` (fp16, 88 MB). */
   model?: ModelName;
-  /** ONNX Runtime's CPU memory arena: a little faster, about 1 GB more resident memory. */
+  /**
+   * ONNX Runtime's CPU memory arena and memory pattern: a little faster, about 1 GB more resident
+   * memory. Off by default; with it off, set `MALLOC_MMAP_THRESHOLD_=131072` in the environment (the
+   * image does) so glibc returns freed activation buffers at once — peak RSS drops by ~150 MB.
+   */
   memoryArena?: boolean;
   /** Intra-op threads; default one per available core. */
   threads?: number;
@@ -116,6 +120,8 @@ export async function createBackgroundRemover(options: BackgroundRemoverOptions 
     interOpNumThreads: 1,
     graphOptimizationLevel: "all",
     enableCpuMemArena: options.memoryArena ?? false,
+    // The pre-planned activation block costs ~200 MB of peak RSS and gains little on this graph.
+    enableMemPattern: options.memoryArena ?? false,
   });
   const inputName = session.inputNames[0] ?? "input";
   const edge = modelInputEdge;

@@ -11,6 +11,10 @@ export interface Deviation {
 
 export const knownDeviations: Record<string, Record<string, Deviation>> = {
   moto: {
+    "s3: an expired presigned URL is refused with 403 AccessDenied": {
+      mode: "fails",
+      reason: "moto 5.2 does not check presigned URL expiry (X-Amz-Expires)",
+    },
     "sqs: SetQueueAttributes with VisibilityTimeout 43201 is InvalidAttributeValue": {
       mode: "fails",
       reason: "moto 5.2 accepts any VisibilityTimeout without range checks",

@@ -28,7 +28,7 @@ import { Upload } from "@aws-sdk/lib-storage";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { XMLParser } from "fast-xml-parser";
 import { expect } from "vitest";
-import { awsError } from "./aws-error.ts";
+import { awsError, sleep } from "./aws-error.ts";
 import type { ContractCase } from "./contract-case.ts";
 import type { ContractContext } from "./contract-context.ts";
 
@@ -303,6 +303,17 @@ export function s3Cases(contractCase: ContractCase): void {
     expect(put.status).toBe(200);
     await put.arrayBuffer();
     expect((await getBytes(ctx, Bucket, "signed/put.bin")).equals(upload)).toBe(true);
+  });
+
+  contractCase("s3: an expired presigned URL is refused with 403 AccessDenied", async (ctx) => {
+    const Bucket = await createBucket(ctx);
+    await ctx.s3.send(new PutObjectCommand({ Bucket, Key: "short-lived.txt", Body: "x" }));
+    const url = await getSignedUrl(ctx.s3, new GetObjectCommand({ Bucket, Key: "short-lived.txt" }), { expiresIn: 1 });
+    await sleep(2_100);
+    const res = await fetch(url);
+    expect(res.status).toBe(403);
+    const xml = new XMLParser().parse(await res.text());
+    expect(xml.Error.Code).toBe("AccessDenied");
   });
 
   contractCase("s3: NoSuchKey comes back in AWS's XML error shape (seen through a presigned fetch)", async (ctx) => {

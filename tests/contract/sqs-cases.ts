@@ -169,6 +169,28 @@ export function sqsCases(contractCase: ContractCase): void {
     expect(returnedAt - started).toBeLessThan(3_000);
   });
 
+  contractCase("sqs: the queue's ReceiveMessageWaitTimeSeconds makes a receive without WaitTimeSeconds a long poll", async (ctx) => {
+    const QueueUrl = await createQueue(ctx, "qlongpoll", { ReceiveMessageWaitTimeSeconds: "5" });
+    const polling = receive(ctx, { QueueUrl });
+    await sleep(400);
+    const sentAt = Date.now();
+    await ctx.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: "queued later" }));
+    const messages = await polling;
+    expect(messages.map((m) => m.Body)).toEqual(["queued later"]);
+    expect(Date.now() - sentAt).toBeLessThan(1_500);
+  });
+
+  contractCase("sqs: MessageSystemAttributeNames returns only the system attributes asked for", async (ctx) => {
+    const QueueUrl = await createQueue(ctx, "sysattrs");
+    await ctx.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: "m" }));
+    const [msg] = await receive(ctx, {
+      QueueUrl,
+      WaitTimeSeconds: 2,
+      MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp"],
+    });
+    expect(Object.keys(msg.Attributes ?? {}).sort()).toEqual(["ApproximateReceiveCount", "SentTimestamp"]);
+  });
+
   contractCase("sqs: an empty long poll waits for WaitTimeSeconds and returns no messages", async (ctx) => {
     const QueueUrl = await createQueue(ctx, "emptypoll");
     const started = Date.now();

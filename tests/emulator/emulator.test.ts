@@ -36,6 +36,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import { Upload } from "@aws-sdk/lib-storage";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import { loadManifest } from "@bluemoxon/core";
 import { type Emulator, startEmulator } from "@bluemoxon/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -324,6 +325,32 @@ describe("emulator persistence", () => {
       expect((await aws.secrets.send(new GetSecretValueCommand({ SecretId: "durable/secret" }))).SecretString).toBe("s");
     } finally {
       await second.close();
+    }
+  });
+});
+
+describe("emulator provisioning", () => {
+  it("provisions pipeline.json's queues with redrive, buckets and secrets as the admin when IAM is on", async () => {
+    const emulator = await startEmulator({
+      port: 0,
+      manifest: loadManifest(),
+      secretValues: { "api-key": '{"keys":["k1"]}' },
+      iam: { enforce: true, principals: [] },
+    });
+    try {
+      const queue = emulator.resources!.queues["image-processing"];
+      expect(queue.url).toBe(`${emulator.url}/000000000000/bluemoxon-local-image-processing`);
+      const aws = clients(emulator.url, emulator.iam.adminCredentials);
+      const attrs = await aws.sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: queue.url, AttributeNames: ["RedrivePolicy", "VisibilityTimeout"] }),
+      );
+      expect(JSON.parse(attrs.Attributes!.RedrivePolicy!)).toEqual({ deadLetterTargetArn: queue.dlqArn, maxReceiveCount: 5 });
+      expect(attrs.Attributes!.VisibilityTimeout).toBe("720");
+      const secret = await aws.secrets.send(new GetSecretValueCommand({ SecretId: "bluemoxon-local/api-key" }));
+      expect(secret.SecretString).toBe('{"keys":["k1"]}');
+      expect(emulator.iam.calls().every((c) => c.allowed && c.principal === "emulator-admin")).toBe(true);
+    } finally {
+      await emulator.close();
     }
   });
 });

@@ -8,6 +8,7 @@ import { mkdirSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import type { Logger, Manifest, Provisioned } from "@bluemoxon/core";
 import { AwsServiceError, EmulatorError } from "./errors.ts";
 import { FaultInjector } from "./fault-injector.ts";
 import { type EmulatorRequest, type HttpReply, jsonReply, sendReply } from "./http-reply.ts";
@@ -34,7 +35,7 @@ export interface EmulatorOptions {
   /** Persist queues, objects and secrets here; memory only when unset. */
   dataDir?: string;
   /** A parsed `pipeline.json` (or a path to one): its resources are provisioned at start. */
-  manifest?: unknown;
+  manifest?: Manifest | string;
   environment?: string;
   /** Initial secret values by logical name (`api-key`), used by provisioning. */
   secretValues?: Record<string, string>;
@@ -51,7 +52,7 @@ export interface Emulator {
   faults: FaultInjector;
   iam: IamApi;
   /** What provisioning created (`provisionPipeline`'s result), when a manifest was given. */
-  resources?: unknown;
+  resources?: Provisioned;
   close(): Promise<void>;
 }
 
@@ -197,7 +198,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     });
   });
 
-  let resources: unknown;
+  let resources: Provisioned | undefined;
   if (options.manifest !== undefined) {
     try {
       resources = await provision(url, region, options, iam);
@@ -235,30 +236,34 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
-async function provision(url: string, region: string, options: EmulatorOptions, iam: IamGate): Promise<unknown> {
+async function provision(url: string, region: string, options: EmulatorOptions, iam: IamGate): Promise<Provisioned> {
   // Loaded only when needed: the AWS SDK is too heavy for a fast plain start.
-  const core = (await import("@bluemoxon/core")) as unknown as Record<string, unknown>;
-  const provisionPipeline = core.provisionPipeline as ((args: Record<string, unknown>) => Promise<unknown>) | undefined;
-  if (typeof provisionPipeline !== "function") throw new EmulatorError("@bluemoxon/core does not export provisionPipeline yet");
-  const manifest =
-    typeof options.manifest === "string"
-      ? (core.loadManifest as (p: string) => unknown)(options.manifest)
-      : (core.parseManifest as (m: unknown) => unknown)(options.manifest);
-  const clients = (core.createAwsClients as (c: unknown) => { destroy(): void })({
-    region,
-    endpoint: url,
-    credentials: iam.adminCredentials,
-    forcePathStyle: true,
-  });
+  const core = await import("@bluemoxon/core");
+  const manifest = typeof options.manifest === "string" ? core.loadManifest(options.manifest) : core.parseManifest(options.manifest);
+  const clients = core.createAwsClients({ region, endpoint: url, credentials: iam.adminCredentials, forcePathStyle: true, maxAttempts: 1 });
   try {
-    return await provisionPipeline({
+    return await core.provisionPipeline({
       clients,
       manifest,
       environment: options.environment ?? "local",
       secretValues: options.secretValues,
-      log: options.log,
+      log: options.log ? asCoreLogger(options.log) : undefined,
     });
   } finally {
     clients.destroy();
   }
+}
+
+/** The emulator takes any logger with the four levels; provisioning wants core's full `Logger`. */
+function asCoreLogger(log: EmulatorLog): Logger {
+  const logger: Logger = {
+    level: "debug",
+    debug: (m, f) => log.debug(m, f),
+    info: (m, f) => log.info(m, f),
+    warn: (m, f) => log.warn(m, f),
+    error: (m, f) => log.error(m, f),
+    child: () => logger,
+    redactValue: () => undefined,
+  };
+  return logger;
 }

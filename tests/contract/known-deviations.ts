@@ -11,6 +11,10 @@ export interface Deviation {
 
 export const knownDeviations: Record<string, Record<string, Deviation>> = {
   moto: {
+    "sqs: ListQueues pages with MaxResults and NextToken": {
+      mode: "fails",
+      reason: "moto 5.2 ignores MaxResults/NextToken on ListQueues and returns every queue",
+    },
     "s3: an expired presigned URL is refused with 403 AccessDenied": {
       mode: "fails",
       reason: "moto 5.2 does not check presigned URL expiry (X-Amz-Expires)",

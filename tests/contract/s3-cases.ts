@@ -215,6 +215,29 @@ export function s3Cases(contractCase: ContractCase): void {
     expect(after.StartAfter).toBe("b/1.txt");
   });
 
+  contractCase("s3: common prefixes count toward MaxKeys when listing with a delimiter", async (ctx) => {
+    const Bucket = await createBucket(ctx);
+    for (const Key of ["a/1.txt", "a/2.txt", "b/1.txt", "c.txt"]) await ctx.s3.send(new PutObjectCommand({ Bucket, Key, Body: "x" }));
+    const first = await ctx.s3.send(new ListObjectsV2Command({ Bucket, Delimiter: "/", MaxKeys: 2 }));
+    expect((first.CommonPrefixes ?? []).map((p) => p.Prefix)).toEqual(["a/", "b/"]);
+    expect(first.Contents ?? []).toEqual([]);
+    expect(first.KeyCount).toBe(2);
+    expect(first.IsTruncated).toBe(true);
+    const second = await ctx.s3.send(
+      new ListObjectsV2Command({ Bucket, Delimiter: "/", MaxKeys: 2, ContinuationToken: first.NextContinuationToken }),
+    );
+    expect((second.Contents ?? []).map((c) => c.Key)).toEqual(["c.txt"]);
+    expect(second.CommonPrefixes ?? []).toEqual([]);
+    expect(second.IsTruncated).toBe(false);
+  });
+
+  contractCase("s3: CopyObject from a missing source key is NoSuchKey", async (ctx) => {
+    const Bucket = await createBucket(ctx);
+    const err = await awsError(ctx.s3.send(new CopyObjectCommand({ Bucket, Key: "dst.bin", CopySource: `${Bucket}/missing.bin` })));
+    expect(err.name).toBe("NoSuchKey");
+    expect(err.$metadata?.httpStatusCode).toBe(404);
+  });
+
   contractCase("s3: Range GETs return 206 with Content-Range; an unsatisfiable range is InvalidRange (416)", async (ctx) => {
     const Bucket = await createBucket(ctx);
     const Body = Buffer.from(Array.from({ length: 100 }, (_, i) => i));

@@ -96,6 +96,17 @@ export function secretsCases(contractCase: ContractCase): void {
     expect(err.$metadata?.httpStatusCode).toBe(400);
   });
 
+  contractCase("secrets: ListSecrets leaves out secrets scheduled for deletion unless IncludePlannedDeletion", async (ctx) => {
+    const { Name } = await createSecret(ctx, "planned");
+    await ctx.secrets.send(new DeleteSecretCommand({ SecretId: Name, RecoveryWindowInDays: 7 }));
+    const filters = [{ Key: "name" as const, Values: [Name] }];
+    const plain = await ctx.secrets.send(new ListSecretsCommand({ Filters: filters }));
+    expect((plain.SecretList ?? []).map((s) => s.Name)).not.toContain(Name);
+    const planned = await ctx.secrets.send(new ListSecretsCommand({ Filters: filters, IncludePlannedDeletion: true }));
+    const entry = (planned.SecretList ?? []).find((s) => s.Name === Name);
+    expect(entry?.DeletedDate).toBeInstanceOf(Date);
+  });
+
   contractCase("secrets: DeleteSecret with ForceDeleteWithoutRecovery removes it; reads are ResourceNotFoundException", async (ctx) => {
     const { Name } = await createSecret(ctx, "gone-now");
     const deleted = await ctx.secrets.send(new DeleteSecretCommand({ SecretId: Name, ForceDeleteWithoutRecovery: true }));

@@ -72,6 +72,20 @@ export function sqsCases(contractCase: ContractCase): void {
     expect([...(listed.QueueUrls ?? [])].sort()).toEqual([a.QueueUrl, b.QueueUrl].sort());
   });
 
+  contractCase("sqs: ListQueues pages with MaxResults and NextToken", async (ctx) => {
+    const prefix = ctx.uniqueName("page");
+    const urls: string[] = [];
+    for (const suffix of ["a", "b", "c"]) {
+      urls.push((await ctx.sqs.send(new CreateQueueCommand({ QueueName: `${prefix}-${suffix}` }))).QueueUrl!);
+    }
+    const first = await ctx.sqs.send(new ListQueuesCommand({ QueueNamePrefix: prefix, MaxResults: 2 }));
+    expect(first.QueueUrls).toHaveLength(2);
+    expect(first.NextToken).toBeTruthy();
+    const second = await ctx.sqs.send(new ListQueuesCommand({ QueueNamePrefix: prefix, MaxResults: 2, NextToken: first.NextToken }));
+    expect(second.NextToken).toBeUndefined();
+    expect([...(first.QueueUrls ?? []), ...(second.QueueUrls ?? [])].sort()).toEqual(urls.sort());
+  });
+
   contractCase("sqs: CreateQueue is idempotent with equal attributes; conflicting attributes are QueueAlreadyExists", async (ctx) => {
     const QueueName = ctx.uniqueName("idem");
     const first = await ctx.sqs.send(new CreateQueueCommand({ QueueName, Attributes: { VisibilityTimeout: "5" } }));

@@ -233,4 +233,26 @@ describe("terraform staging on moto", () => {
     expect(byType("aws_cloudwatch_event_rule")[0]?.values.schedule_expression).toMatch(/^rate\(/);
     expect(byType("aws_apigatewayv2_api")[0]?.values.protocol_type).toBe("HTTP");
   }, 360_000);
+
+  it("destroys everything it created", async (ctx) => {
+    if (!tf || !applied || !moto?.ok) return ctx.skip(skipReason || "nothing applied");
+    await tf.run(["destroy", "-auto-approve", "-no-color", ...vars], { cwd, timeoutMs: 300_000 });
+    applied = false;
+    const state = await tf.run(["state", "list"], { cwd });
+    expect(
+      state.stdout
+        .split("\n")
+        .filter((l) => l && !l.includes(".data."))
+        .join("\n"),
+    ).toBe("");
+    const sqs = new SQSClient({
+      endpoint: moto.endpoint,
+      region: manifest.region,
+      credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    });
+    const names = resourceNames(manifest, { environment: "staging", accountId });
+    for (const logical of Object.keys(manifest.queues)) {
+      await expect(sqs.send(new GetQueueUrlCommand({ QueueName: names.queue(logical) }))).rejects.toThrow();
+    }
+  }, 360_000);
 });

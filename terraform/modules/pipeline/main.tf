@@ -36,7 +36,7 @@ locals {
   }] }
 
   database_secret_arn = var.enable_database ? aws_rds_cluster.this[0].master_user_secret[0].secret_arn : (
-    var.use_existing_database_credentials ? data.aws_secretsmanager_secret.database[0].arn : ""
+    var.use_existing_database_credentials ? one(data.aws_secretsmanager_secret.database[*].arn) : ""
   )
   database_host = var.enable_database ? aws_rds_cluster.this[0].endpoint : var.database_host
 
@@ -168,8 +168,9 @@ module "ecr" {
   tags        = local.tags
 }
 
+# Proves at plan time that the external database's secret exists (its value is never read here).
 data "aws_secretsmanager_secret" "database" {
-  count = var.use_existing_database_credentials ? 1 : 0
+  count = var.use_existing_database_credentials && var.database_secret_arn != "" ? 1 : 0
   arn   = var.database_secret_arn
 }
 

@@ -11,8 +11,8 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda"
 import { createWorkerRuntime } from "./create-worker-runtime.ts";
 import type { JobLog } from "./process-job.ts";
 
-const logger = new Logger({ serviceName: "image-worker", logLevel: (process.env.LOG_LEVEL?.toUpperCase() || "INFO") as "INFO" });
 const runtime = await createWorkerRuntime({ applicationName: "image-worker" });
+const logger = new Logger({ serviceName: "image-worker", logLevel: runtime.config.LOG_LEVEL.toUpperCase() as "INFO" });
 logger.info("worker ready", { model: runtime.remover.model, environment: runtime.config.PIPELINE_ENV });
 const processor = new BatchProcessor(EventType.SQS);
 

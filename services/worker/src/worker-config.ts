@@ -45,7 +45,11 @@ export const workerConfigSchema = z
     MAX_SOURCE_BYTES: envInt(30 * 1024 * 1024),
     /** Pixel limit checked from the header before decoding (decompression bombs). */
     MAX_INPUT_PIXELS: envInt(36_000_000),
-    LOG_LEVEL: z.preprocess(emptyIsUnset, z.enum(["debug", "info", "warn", "error"]).default("info")),
+    // Case-insensitive: Powertools and the Lambda console use "WARN", the core logger "warn".
+    LOG_LEVEL: z.preprocess(
+      (v) => (typeof v === "string" ? emptyIsUnset(v.toLowerCase()) : v),
+      z.enum(["debug", "info", "warn", "error"]).default("info"),
+    ),
     /** Poller only: the queue to read (the Lambda gets its records from the event source mapping). */
     IMAGE_QUEUE_URL: optionalString(),
   })

@@ -10,7 +10,7 @@
  * Every measured loop stops at its count or after BENCH_CAP_SECONDS, whichever comes first, and the
  * rate is computed over what it completed — a slow peer cannot stall the run.
  *
- * Env: BENCH_RUNS (default 3), BENCH_SQS_MESSAGES (default 500), BENCH_S3_OBJECTS (default 10),
+ * Env: BENCH_RUNS (default 3), BENCH_SQS_MESSAGES (default 500), BENCH_S3_OBJECTS (default 20),
  * BENCH_CAP_SECONDS (default 10).
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
@@ -32,7 +32,7 @@ import { freePort } from "../tests/contract/free-port.ts";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const sqsMessages = Number(process.env.BENCH_SQS_MESSAGES ?? 500);
-const s3Objects = Number(process.env.BENCH_S3_OBJECTS ?? 10);
+const s3Objects = Number(process.env.BENCH_S3_OBJECTS ?? 20);
 const capMs = Number(process.env.BENCH_CAP_SECONDS ?? 10) * 1000;
 const startRuns = 5;
 const region = "us-east-1";
@@ -204,7 +204,7 @@ async function measure(backend: Backend): Promise<Results> {
     step(`deep ${deep.map((r) => fmt(r)).join(", ")} msg/s`);
     const Bucket = `bench-${Date.now()}`;
     await s3.send(new CreateBucketCommand({ Bucket }));
-    await s3PutGet(s3, Bucket, 2); // warm-up
+    await s3PutGet(s3, Bucket, 5); // warm-up
     const pairs: number[] = [];
     for (let i = 0; i < runs; i++) pairs.push(await s3PutGet(s3, Bucket, s3Objects));
 

@@ -2,6 +2,8 @@
  * The AWS contract suite: every case runs once per backend (embedded emulator, moto, LocalStack).
  * A backend that cannot start on this machine is skipped with one printed line; a per-backend
  * table is printed at the end. Known peer deviations live in known-deviations.ts.
+ *
+ * Run: `npx vitest run tests/contract`; `CONTRACT_BACKENDS=emulator` (comma list) runs a subset.
  */
 import { afterAll, beforeAll, describe } from "vitest";
 import { awsCliCases } from "./aws-cli-cases.ts";

@@ -179,8 +179,9 @@ export function sqsCases(contractCase: ContractCase): void {
     const messages = await polling;
     const returnedAt = Date.now();
     expect(messages.map((m) => m.Body)).toEqual(["wake up"]);
-    expect(returnedAt - sentAt).toBeLessThan(1_500);
-    expect(returnedAt - started).toBeLessThan(3_000);
+    // AWS answers within milliseconds of the send; the margin is for a loaded 2-core CI box, still far below 5 s.
+    expect(returnedAt - sentAt).toBeLessThan(2_000);
+    expect(returnedAt - started).toBeLessThan(3_500);
   });
 
   contractCase("sqs: the queue's ReceiveMessageWaitTimeSeconds makes a receive without WaitTimeSeconds a long poll", async (ctx) => {
@@ -191,7 +192,7 @@ export function sqsCases(contractCase: ContractCase): void {
     await ctx.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: "queued later" }));
     const messages = await polling;
     expect(messages.map((m) => m.Body)).toEqual(["queued later"]);
-    expect(Date.now() - sentAt).toBeLessThan(1_500);
+    expect(Date.now() - sentAt).toBeLessThan(2_000);
   });
 
   contractCase("sqs: MessageSystemAttributeNames returns only the system attributes asked for", async (ctx) => {

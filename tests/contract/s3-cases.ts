@@ -262,6 +262,8 @@ export function s3Cases(contractCase: ContractCase): void {
     const put = await ctx.s3.send(new PutObjectCommand({ Bucket, Key: "c.txt", Body: "cached" }));
     const notModified = await awsError(ctx.s3.send(new GetObjectCommand({ Bucket, Key: "c.txt", IfNoneMatch: put.ETag })));
     expect(notModified.$metadata?.httpStatusCode).toBe(304);
+    const headNotModified = await awsError(ctx.s3.send(new HeadObjectCommand({ Bucket, Key: "c.txt", IfNoneMatch: put.ETag })));
+    expect(headNotModified.$metadata?.httpStatusCode).toBe(304);
     const changed = await ctx.s3.send(new GetObjectCommand({ Bucket, Key: "c.txt", IfNoneMatch: '"0123456789abcdef0123456789abcdef"' }));
     expect(await changed.Body!.transformToString()).toBe("cached");
     const failed = await awsError(

@@ -369,11 +369,19 @@ export function sqsCases(contractCase: ContractCase): void {
     const sent = await ctx.sqs.send(
       new SendMessageBatchCommand({
         QueueUrl,
-        Entries: ["x", "y", "z"].map((b) => ({ Id: `id-${b}`, MessageBody: `body-${b}` })),
+        Entries: ["x", "y", "z"].map((b) => ({
+          Id: `id-${b}`,
+          MessageBody: `body-${b}`,
+          MessageAttributes: { letter: { DataType: "String", StringValue: b } },
+        })),
       }),
     );
     expect((sent.Successful ?? []).map((s) => s.Id).sort()).toEqual(["id-x", "id-y", "id-z"]);
-    for (const entry of sent.Successful ?? []) expect(entry.MD5OfMessageBody).toBe(md5(`body-${entry.Id?.slice(3)}`));
+    for (const entry of sent.Successful ?? []) {
+      const letter = entry.Id!.slice(3);
+      expect(entry.MD5OfMessageBody).toBe(md5(`body-${letter}`));
+      expect(entry.MD5OfMessageAttributes).toBe(messageAttributesMd5({ letter: { DataType: "String", StringValue: letter } }));
+    }
     expect(sent.Failed ?? []).toEqual([]);
     const got = await receiveAll(ctx, QueueUrl, 3);
     expect(got.map((m) => m.Body).sort()).toEqual(["body-x", "body-y", "body-z"]);

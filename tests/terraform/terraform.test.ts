@@ -231,6 +231,10 @@ describe("terraform staging on moto", () => {
     );
     expect(byType("aws_secretsmanager_secret_version")).toEqual([]);
     expect(byType("aws_cloudwatch_event_rule")[0]?.values.schedule_expression).toMatch(/^rate\(/);
+    // The API's Lambda entry recognises the scheduled event itself (source "aws.events"): no custom input.
+    const target = byType("aws_cloudwatch_event_target")[0];
+    expect(target?.values.arn).toBe(api.values.arn);
+    expect(target?.values.input ?? "").toBe("");
     expect(byType("aws_apigatewayv2_api")[0]?.values.protocol_type).toBe("HTTP");
   }, 360_000);
 

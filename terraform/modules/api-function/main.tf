@@ -1,5 +1,6 @@
 # The API as a container-image Lambda behind an HTTP API (API Gateway v2), and the retry sweep:
-# an EventBridge schedule that invokes the same function with {"action":"retry-sweep"}.
+# an EventBridge schedule that invokes the same function; services/api/src/lambda.ts recognises
+# the scheduled event (source "aws.events"), so the target passes the event unchanged.
 
 variable "name" {
   type = string
@@ -130,9 +131,8 @@ resource "aws_cloudwatch_event_rule" "retry_sweep" {
 }
 
 resource "aws_cloudwatch_event_target" "retry_sweep" {
-  rule  = aws_cloudwatch_event_rule.retry_sweep.name
-  arn   = aws_lambda_function.this.arn
-  input = jsonencode({ action = "retry-sweep" })
+  rule = aws_cloudwatch_event_rule.retry_sweep.name
+  arn  = aws_lambda_function.this.arn
 }
 
 resource "aws_lambda_permission" "retry_sweep" {

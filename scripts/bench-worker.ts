@@ -49,6 +49,15 @@ interface ChildResult {
 }
 
 const median = (xs: number[]) => quantile(xs, 0.5);
+
+/** Peak resident set of this process in KiB: the kernel's high-water mark where there is one. */
+function peakRssKb(): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"));
+    if (m) return Number(m[1]);
+  } catch {}
+  return process.resourceUsage().maxRSS;
+}
 function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
   if (s.length === 0) return Number.NaN;
@@ -101,7 +110,7 @@ async function child(engine: Engine, model: Model, dir: string, rounds: number) 
       await remover.runModel(tensor);
       bareRunMs.push(performance.now() - t);
     }
-    peakKb = process.resourceUsage().maxRSS;
+    peakKb = peakRssKb();
   } else {
     const { removeBackground } = await import("@imgly/background-removal-node");
     const mime = (name: string) => (name.endsWith(".png") ? "image/png" : "image/jpeg");
@@ -116,7 +125,7 @@ async function child(engine: Engine, model: Model, dir: string, rounds: number) 
     for (let r = 0; r < rounds; r++) {
       for (let i = 0; i < photos.length; i++) samples.push({ photo: photos[i].name, ms: await run(i) });
     }
-    peakKb = process.resourceUsage().maxRSS;
+    peakKb = peakRssKb();
     // Exact masks, untimed and after the RSS reading (a second config loads a second session).
     for (let i = 0; i < photos.length; i++) {
       const blob = await removeBackground(new Blob([bytes[i]], { type: mime(photos[i].name) }), {
@@ -155,7 +164,8 @@ function runChild(engine: Engine, model: Model, dir: string, rounds: number): Pr
       ["--import", "tsx", script, "--child", engine, "--model", model, "--dir", dir, "--rounds", String(rounds)],
       {
         stdio: ["ignore", "pipe", "inherit"],
-        env: { ...process.env, NODE_NO_WARNINGS: "1" },
+        // As the worker image sets it (see services/worker/Dockerfile); the same for both engines.
+        env: { MALLOC_MMAP_THRESHOLD_: "131072", ...process.env, NODE_NO_WARNINGS: "1" },
       },
     );
     let out = "";

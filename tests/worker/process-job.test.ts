@@ -30,6 +30,7 @@ describe.skipIf(Boolean(skipReason))("processJob", () => {
     const started = await startTestS3();
     if (typeof started === "string") throw new Error(`no S3 endpoint for the worker tests: ${started}`);
     store = started;
+    console.log(`[worker] process-job tests use ${store.kind} for S3`);
     await store.createBucket(bucket);
     db = await createTestDatabase({ migrate: true });
     remover = await createBackgroundRemover();

@@ -1,0 +1,47 @@
+import { ConfigError } from "@bluemoxon/core";
+import { describe, expect, it } from "vitest";
+import { loadWorkerConfig } from "./worker-config.ts";
+
+const base = { PIPELINE_ENV: "local", IMAGE_BUCKET: "b", DATABASE_URL: "postgres://x@127.0.0.1/db" };
+
+describe("loadWorkerConfig", () => {
+  it("applies defaults that keep the cut-out at the photo's size and memory under 1 GB", () => {
+    const c = loadWorkerConfig(base);
+    expect(c).toMatchObject({ BG_MODEL: "small", BG_MEMORY_ARENA: false, MAX_INPUT_PIXELS: 36_000_000, LOG_LEVEL: "info" });
+    expect(c.BG_TRIM_PADDING).toBeUndefined();
+    expect(c.BG_MAX_OUTPUT_EDGE).toBeUndefined();
+  });
+
+  it("accepts the Aurora secret instead of DATABASE_URL, and upper-case log levels", () => {
+    const c = loadWorkerConfig({
+      PIPELINE_ENV: "prod",
+      IMAGE_BUCKET: "b",
+      DATABASE_SECRET_ARN: "arn:aws:secretsmanager:us-east-1:1:secret:db",
+      DATABASE_HOST: "h",
+      DATABASE_NAME: "n",
+      LOG_LEVEL: "WARN",
+      BG_MODEL: "medium",
+      BG_TRIM_PADDING: "0",
+    });
+    expect(c).toMatchObject({ LOG_LEVEL: "warn", BG_MODEL: "medium", BG_TRIM_PADDING: 0, DATABASE_HOST: "h" });
+    expect(c.DATABASE_URL).toBeUndefined();
+  });
+
+  it("names every bad variable, treating empty as missing", () => {
+    const error = (() => {
+      try {
+        loadWorkerConfig({ PIPELINE_ENV: "local", IMAGE_BUCKET: " ", DATABASE_URL: "x", BG_MODEL: "large", MAX_INPUT_PIXELS: "lots" });
+      } catch (e) {
+        return e as ConfigError;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error?.problems.join("\n")).toMatch(/IMAGE_BUCKET is required/);
+    expect(error?.problems.join("\n")).toMatch(/BG_MODEL/);
+    expect(error?.problems.join("\n")).toMatch(/MAX_INPUT_PIXELS must be an integer/);
+  });
+
+  it("requires a database source", () => {
+    expect(() => loadWorkerConfig({ PIPELINE_ENV: "local", IMAGE_BUCKET: "b", DATABASE_HOST: "h" })).toThrow(/DATABASE_URL is required/);
+  });
+});

@@ -30,6 +30,7 @@ import {
   writeFileSync,
   writeSync,
 } from "node:fs";
+import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -195,6 +196,17 @@ process.on("exit", () => {
   for (const c of children) if (c.child.exitCode === null) c.child.kill("SIGKILL");
 });
 
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolvePort(port));
+    });
+    srv.on("error", reject);
+  });
+}
+
 // ── Bring-up ─────────────────────────────────────────────────────────────────────────────────
 function keptSecret(file, make) {
   const path = join(dataDir, file);
@@ -215,16 +227,20 @@ try {
     /ebay-fixture listening (\S+)/,
   );
 
-  let databaseUrl = env.DATABASE_URL?.trim();
-  if (!databaseUrl) {
-    const [, url] = await start(
-      "pglite",
-      "scripts/lib/pglite-cli.ts",
-      { PGLITE_DIR: join(dataDir, "pglite"), PGLITE_PORT: "0" },
-      /pglite ready (\S+)/,
-    );
-    databaseUrl = url;
-  }
+  // PGlite, the local AWS and the fixture start side by side (PGlite's WASM start is the slowest
+  // part); PGlite gets a port picked here so everyone knows DATABASE_URL up front. The worker's
+  // trigger waits for the migrated database itself before it polls.
+  const external = env.DATABASE_URL?.trim();
+  const pglitePort = external ? 0 : await freePort();
+  const databaseUrl = external || `postgres://postgres:postgres@127.0.0.1:${pglitePort}/postgres?sslmode=disable`;
+  const databaseReady = external
+    ? Promise.resolve()
+    : start(
+        "pglite",
+        "scripts/lib/pglite-cli.ts",
+        { PGLITE_DIR: join(dataDir, "pglite"), PGLITE_PORT: String(pglitePort) },
+        /pglite ready (\S+)/,
+      );
 
   const awsDir = join(dataDir, "aws");
   const [localAws] = await Promise.all([
@@ -234,7 +250,7 @@ try {
       { EMULATOR_PORT: String(ports.emulator), LOCAL_AWS_DIR: awsDir, API_KEY: apiKey, DATABASE_URL: databaseUrl, LOG_LEVEL: logLevel },
       /local-aws ready (\{.*\})/,
     ),
-    start("migrate", "scripts/lib/migrate-cli.ts", { DATABASE_URL: databaseUrl }, null),
+    databaseReady.then(() => start("migrate", "scripts/lib/migrate-cli.ts", { DATABASE_URL: databaseUrl }, null)),
   ]);
   const emulatorUrl = JSON.parse(localAws[1]).url;
   const [, fixtureUrl] = await fixtureReady;

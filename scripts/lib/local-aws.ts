@@ -9,9 +9,9 @@
  * running batches finish (bounded), then queues and objects are flushed to disk.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createLogger, type LogLevel, loadManifest, resourceNames } from "@bluemoxon/core";
+import { createDb, createLogger, type LogLevel, loadManifest, migrationsDir, resourceNames } from "@bluemoxon/core";
 import { startEmulator } from "@bluemoxon/emulator";
 import { createPrincipals } from "../../services/emulator/src/iam/index.ts";
 import { startTriggers } from "../../services/emulator/src/trigger/index.ts";
@@ -62,7 +62,32 @@ const credentials = Object.fromEntries(
 );
 writeFileSync(join(dir, "credentials.json"), JSON.stringify(credentials, null, 2), { mode: 0o600 });
 
+/**
+ * The worker must not take messages before the database is up and fully migrated (dev.mjs starts
+ * the database, the migrations and this process side by side).
+ */
+async function waitForMigratedDatabase(url: string, timeoutMs = 120_000) {
+  const expected = readdirSync(migrationsDir).filter((f) => f.endsWith(".sql")).length;
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < deadline) {
+    const sql = createDb({ url, max: 1, connectTimeout: 2, applicationName: "local-aws" });
+    try {
+      const [{ n }] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM schema_migrations`;
+      if (n >= expected) return;
+      last = `${n} of ${expected} migrations applied`;
+    } catch (error) {
+      last = (error as Error).message;
+    } finally {
+      await sql.end({ timeout: 1 }).catch(() => {});
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`the database at DATABASE_URL was not ready and migrated within ${timeoutMs / 1000}s (${last})`);
+}
+
 const worker = principals.services.worker;
+if (env.LOCAL_AWS_TRIGGERS !== "off" && env.DATABASE_URL) await waitForMigratedDatabase(env.DATABASE_URL);
 const triggers =
   env.LOCAL_AWS_TRIGGERS === "off"
     ? undefined

@@ -18,7 +18,8 @@ const processor = new BatchProcessor(EventType.SQS);
 
 async function recordHandler(record: SQSRecord): Promise<void> {
   try {
-    const result = await runtime.run(record.body, (ids): JobLog => {
+    // Resolves for completed, duplicate and permanently failed jobs; rejects → batchItemFailures.
+    await runtime.run(record.body, (ids): JobLog => {
       logger.appendKeys({ ...ids, messageId: record.messageId });
       return {
         info: (message, fields) => logger.info(message, fields ?? {}),
@@ -26,7 +27,6 @@ async function recordHandler(record: SQSRecord): Promise<void> {
         error: (message, fields) => logger.error(message, fields ?? {}),
       };
     });
-    if (result.outcome === "failed") logger.warn("photo rejected", { reason: result.reason });
   } finally {
     logger.removeKeys(["jobId", "bookId", "imageId", "messageId"]);
   }

@@ -4,6 +4,7 @@
  * good; a transient error leaves it for SQS to redeliver. SIGTERM/SIGINT stop polling and let the
  * job in progress finish before the process exits.
  */
+import { pathToFileURL } from "node:url";
 import { createLogger } from "@bluemoxon/core";
 import { Consumer } from "sqs-consumer";
 import { createWorkerRuntime } from "./create-worker-runtime.ts";
@@ -57,7 +58,7 @@ export async function startPoller({ env = process.env, drainMs = 120_000 }: Star
 }
 
 // Run directly (`node --import tsx services/worker/src/poller.ts` or the image's poller command).
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const poller = await startPoller();
   let stopping = false;
   const shutdown = () => {

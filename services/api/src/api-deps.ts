@@ -13,6 +13,8 @@ export interface ApiDeps {
   config: ApiConfig;
   sql: Sql;
   aws: Pick<AwsClients, "sqs" | "s3" | "secrets">;
+  /** Signs the photo URLs handed to browsers; differs from `aws.s3` when S3_PUBLIC_ENDPOINT is set. */
+  presignS3?: AwsClients["s3"];
   manifest: Manifest;
   names: ResourceNames;
   /** Physical bucket name of the photos. */

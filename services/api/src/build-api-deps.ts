@@ -45,6 +45,11 @@ export async function buildApiDeps({ env = process.env, ...given }: BuildApiDeps
   const manifest = loadManifest(env.PIPELINE_MANIFEST || undefined);
   const names = resourceNames(manifest, { environment: config.PIPELINE_ENV });
   const aws = given.aws ?? createAwsClients(awsConfigFromEnv(env));
+  // In compose the API reaches S3 as http://localstack:4566, a name the browser cannot resolve:
+  // presigned URLs are signed for the endpoint the browser uses instead.
+  const presignAws = config.S3_PUBLIC_ENDPOINT
+    ? createAwsClients({ ...awsConfigFromEnv(env), endpoint: config.S3_PUBLIC_ENDPOINT })
+    : undefined;
   let sql = given.sql;
   if (!sql) {
     const url = await resolveDatabaseUrl(config, aws.secrets);
@@ -77,6 +82,7 @@ export async function buildApiDeps({ env = process.env, ...given }: BuildApiDeps
     config,
     sql: db,
     aws,
+    presignS3: presignAws?.s3,
     manifest,
     names,
     bucket: config.IMAGE_BUCKET ?? names.bucket("images"),
@@ -93,6 +99,7 @@ export async function buildApiDeps({ env = process.env, ...given }: BuildApiDeps
     async close() {
       if (ownSql) await db.end({ timeout: 5 });
       if (ownAws) aws.destroy();
+      presignAws?.destroy();
     },
   };
 }

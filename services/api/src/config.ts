@@ -49,6 +49,8 @@ export const apiConfigSchema = z.object({
   /** A job `queued`/`processing` longer than this is re-sent (≥ the queue's visibility timeout). */
   JOB_STALE_SECONDS: envInt(1800).pipe(z.number().min(1)),
   JOB_MAX_SEND_ATTEMPTS: envInt(8).pipe(z.number().min(1)),
+  /** Endpoint put into presigned photo URLs when browsers reach S3 by another name than the API (compose). */
+  S3_PUBLIC_ENDPOINT: optionalString().pipe(z.url({ error: "must be a URL" }).optional()),
   PRESIGN_SECONDS: envInt(300).pipe(z.number().min(1).max(604_800)),
   BODY_LIMIT_BYTES: envInt(64 * 1024).pipe(z.number().min(256)),
   DATABASE_URL: optionalString(),

@@ -77,7 +77,7 @@ export function toBookSummary(row: BookRow): BookSummary {
 
 /** @returns undefined when the book does not exist. */
 export async function loadBookDetail(
-  deps: Pick<ApiDeps, "sql" | "aws" | "bucket" | "config">,
+  deps: Pick<ApiDeps, "sql" | "aws" | "presignS3" | "bucket" | "config">,
   id: string,
 ): Promise<BookDetail | undefined> {
   const { sql } = deps;
@@ -109,7 +109,9 @@ export async function loadBookDetail(
     ORDER BY i.position`;
   const presign = (key: string | null) =>
     key
-      ? getSignedUrl(deps.aws.s3, new GetObjectCommand({ Bucket: deps.bucket, Key: key }), { expiresIn: deps.config.PRESIGN_SECONDS })
+      ? getSignedUrl(deps.presignS3 ?? deps.aws.s3, new GetObjectCommand({ Bucket: deps.bucket, Key: key }), {
+          expiresIn: deps.config.PRESIGN_SECONDS,
+        })
       : Promise.resolve(null);
   return {
     ...toBookSummary(book),

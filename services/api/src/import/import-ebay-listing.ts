@@ -12,8 +12,8 @@ import type { ApiDeps } from "../api-deps.ts";
 import { type BookDetail, loadBookDetail } from "../books/load-book-detail.ts";
 import { parseListingUrl } from "../ebay/parse-listing-url.ts";
 import { ImageFetchError } from "../errors.ts";
-import { type ImageJob, type ImageJobRow, toImageJob } from "../jobs/image-job.ts";
-import { queueImageProcessing } from "../jobs/queue-image-processing.ts";
+import { type ImageJob, type ImageJobRow, loadImageJob, toImageJob } from "../jobs/image-job.ts";
+import { sendImageJob } from "../jobs/queue-image-processing.ts";
 import { fetchGuardedImage } from "./fetch-guarded-image.ts";
 import { mapLimit } from "./map-limit.ts";
 
@@ -62,42 +62,11 @@ export async function importEbayListing(deps: Deps, listingUrl: string): Promise
   const { bookId, images } = inserted;
   const bookLog = log.child({ bookId });
 
-  const copies = await mapLimit(images, deps.config.COPY_CONCURRENCY, async (image) => {
-    try {
-      const fetched = await fetchGuardedImage(image.source_url, {
-        allowedHosts: deps.config.EBAY_IMAGE_HOSTS,
-        privateHostsAllowed: deps.config.PRIVATE_IMAGE_HOSTS_ALLOWED,
-        maxBytes: deps.config.IMAGE_MAX_BYTES,
-        timeoutMs: deps.config.IMAGE_FETCH_TIMEOUT_MS,
-        maxRedirects: deps.config.IMAGE_MAX_REDIRECTS,
-      });
-      const key = originalKey(bookId, image.id, fetched.mime);
-      await deps.aws.s3.send(
-        new PutObjectCommand({
-          Bucket: deps.bucket,
-          Key: key,
-          Body: fetched.bytes,
-          ContentType: fetched.mime,
-          ContentLength: fetched.bytes.length,
-        }),
-      );
-      await sql`
-        UPDATE book_images SET copy_status = 'copied', copy_error = NULL, s3_key = ${key}, content_type = ${fetched.mime}, byte_size = ${fetched.bytes.length}
-        WHERE id = ${image.id}`;
-      return { image, key };
-    } catch (error) {
-      const reason = error instanceof ImageFetchError ? `${error.reason}: ${error.message}` : `upload_failed: ${errorMessage(error)}`;
-      bookLog.warn("photo not copied", { imageId: image.id, position: image.position, reason });
-      await sql`UPDATE book_images SET copy_status = 'failed', copy_error = ${reason.slice(0, 1000)} WHERE id = ${image.id}`;
-      return undefined;
-    }
-  });
+  const copies = await mapLimit(images, deps.config.COPY_CONCURRENCY, (image) => copyPhoto(deps, bookId, image, bookLog));
 
   let job: ImageJobRow | undefined;
-  const primary = copies.find((c) => c !== undefined);
-  if (primary) {
-    await sql`UPDATE book_images SET is_primary = true WHERE id = ${primary.image.id}`;
-    job = await queueImageProcessing({ ...deps, log: bookLog }, { id: primary.image.id, bookId, s3Key: primary.key });
+  if (copies.some((c) => c !== undefined)) {
+    job = await queuePhotoOnce({ ...deps, log: bookLog }, bookId);
   } else {
     bookLog.warn("no photo of the listing could be copied; nothing queued");
   }
@@ -106,8 +75,96 @@ export async function importEbayListing(deps: Deps, listingUrl: string): Promise
 }
 
 async function existingResult(deps: Deps, bookId: string): Promise<ImportResult> {
-  const [job] = await deps.sql<ImageJobRow[]>`
+  let [job]: (ImageJobRow | undefined)[] = await deps.sql<ImageJobRow[]>`
     SELECT j.*, i.book_id FROM image_jobs j JOIN book_images i ON i.id = j.image_id
     WHERE i.book_id = ${bookId} AND i.is_primary ORDER BY j.created_at DESC LIMIT 1`;
+  job ??= await resumeImport(deps, bookId);
   return { created: false, book: (await loadBookDetail(deps, bookId))!, job: job ? toImageJob(job) : null };
+}
+
+/**
+ * An import cut off after its transaction (the API killed, the database connection lost) leaves
+ * photos `pending` or a copied photo without a job, and nothing else ever looks at those. The
+ * client's retry of the import — a repeated import of the same listing — finishes that work.
+ */
+async function resumeImport(deps: Deps, bookId: string): Promise<ImageJobRow | undefined> {
+  const log = deps.log.child({ bookId });
+  const pending = await deps.sql<PhotoRow[]>`
+    SELECT id, position, source_url FROM book_images WHERE book_id = ${bookId} AND copy_status = 'pending' ORDER BY position`;
+  await mapLimit(pending, deps.config.COPY_CONCURRENCY, (image) => copyPhoto(deps, bookId, image, log));
+  return queuePhotoOnce({ ...deps, log }, bookId);
+}
+
+/**
+ * Queues the book's first copied photo (by position) as its primary — unless the book already
+ * has a job, so an import and a re-import of the same listing leave one job between them. One
+ * statement, no transaction: postgres.js 3.4.9 crashes the process when a connection dies inside
+ * a transaction (porsager/postgres#1208), and losing the connection is what this path is for.
+ */
+async function queuePhotoOnce(deps: Deps, bookId: string): Promise<ImageJobRow | undefined> {
+  const { sql } = deps;
+  const now = deps.clock.now();
+  const [claimed] = await sql<{ id: string; image_id: string; s3_key: string }[]>`
+    WITH photo AS (
+      SELECT i.id, i.s3_key FROM book_images i
+      WHERE i.book_id = ${bookId} AND i.copy_status = 'copied'
+        AND NOT EXISTS (SELECT 1 FROM image_jobs j JOIN book_images x ON x.id = j.image_id WHERE x.book_id = ${bookId})
+      ORDER BY i.is_primary DESC, i.position LIMIT 1
+    ), job AS (
+      INSERT INTO image_jobs (image_id, status, created_at, updated_at)
+      SELECT id, 'pending', ${now}, ${now} FROM photo
+      RETURNING id, image_id
+    )
+    SELECT job.id, job.image_id, photo.s3_key FROM job JOIN photo ON photo.id = job.image_id`;
+  if (!claimed) {
+    const [latest] = await sql<{ id: string }[]>`
+      SELECT j.id FROM image_jobs j JOIN book_images i ON i.id = j.image_id WHERE i.book_id = ${bookId}
+      ORDER BY j.created_at DESC LIMIT 1`;
+    return latest ? loadImageJob(sql, latest.id) : undefined;
+  }
+  await sql`
+    UPDATE book_images SET is_primary = true
+    WHERE id = ${claimed.image_id} AND NOT EXISTS (SELECT 1 FROM book_images WHERE book_id = ${bookId} AND is_primary)`;
+  await sendImageJob(deps, { jobId: claimed.id, bookId, imageId: claimed.image_id, sourceKey: claimed.s3_key }, "pending");
+  return loadImageJob(sql, claimed.id);
+}
+
+type PhotoRow = { id: string; position: number; source_url: string };
+
+/** Downloads one listing photo (guarded) into the bucket and records the outcome on its row. */
+async function copyPhoto(
+  deps: Deps,
+  bookId: string,
+  image: PhotoRow,
+  log: Deps["log"],
+): Promise<{ image: PhotoRow; key: string } | undefined> {
+  const { sql } = deps;
+  try {
+    const fetched = await fetchGuardedImage(image.source_url, {
+      allowedHosts: deps.config.EBAY_IMAGE_HOSTS,
+      privateHostsAllowed: deps.config.PRIVATE_IMAGE_HOSTS_ALLOWED,
+      maxBytes: deps.config.IMAGE_MAX_BYTES,
+      timeoutMs: deps.config.IMAGE_FETCH_TIMEOUT_MS,
+      maxRedirects: deps.config.IMAGE_MAX_REDIRECTS,
+    });
+    const key = originalKey(bookId, image.id, fetched.mime);
+    await deps.aws.s3.send(
+      new PutObjectCommand({
+        Bucket: deps.bucket,
+        Key: key,
+        Body: fetched.bytes,
+        ContentType: fetched.mime,
+        ContentLength: fetched.bytes.length,
+      }),
+    );
+    await sql`
+      UPDATE book_images SET copy_status = 'copied', copy_error = NULL, s3_key = ${key}, content_type = ${fetched.mime}, byte_size = ${fetched.bytes.length}
+      WHERE id = ${image.id}`;
+    return { image, key };
+  } catch (error) {
+    const reason = error instanceof ImageFetchError ? `${error.reason}: ${error.message}` : `upload_failed: ${errorMessage(error)}`;
+    log.warn("photo not copied", { imageId: image.id, position: image.position, reason });
+    await sql`UPDATE book_images SET copy_status = 'failed', copy_error = ${reason.slice(0, 1000)} WHERE id = ${image.id}`;
+    return undefined;
+  }
 }

@@ -2,8 +2,9 @@
  * The retry sweep: re-sends jobs whose message may never have reached the worker.
  *
  * - `queue_failed` jobs, once their backoff (base × 2^(send attempts − 1), capped) has passed;
- * - `queued`/`processing` jobs untouched for longer than `JOB_STALE_SECONDS` (a lost message,
- *   a crashed worker past its visibility timeout).
+ * - `pending`/`queued`/`processing` jobs untouched for longer than `JOB_STALE_SECONDS` (a lost message,
+ *   a crashed worker past its visibility timeout, an API cut off between creating a job and
+ *   recording its send — the worker refuses a `pending` job, so nothing else would move it).
  *
  * A job that has used up `JOB_MAX_SEND_ATTEMPTS` becomes `failed`. Jobs are claimed with
  * `FOR UPDATE SKIP LOCKED` and their `updated_at` bumped, so two sweeps (an interval and the
@@ -48,7 +49,7 @@ export async function runRetrySweep(
              AND j.updated_at <= ${now}::timestamptz - make_interval(secs => least(
                    ${config.RETRY_BACKOFF_SECONDS}::float8 * power(2, greatest(j.send_attempts - 1, 0)),
                    ${config.RETRY_BACKOFF_MAX_SECONDS}::float8)))
-         OR (j.status IN ('queued', 'processing') AND j.updated_at <= ${staleBefore})
+         OR (j.status IN ('pending', 'queued', 'processing') AND j.updated_at <= ${staleBefore})
       ORDER BY j.updated_at
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED

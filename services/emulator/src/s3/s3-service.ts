@@ -50,7 +50,7 @@ export class S3Service {
     } else if (!hasKey) {
       resource = bucketArn;
       if (m === "PUT" && [...q.keys()].every((k) => k === "x-id" || k.startsWith("X-Amz-"))) {
-        [operation, action, run] = ["CreateBucket", "s3:CreateBucket", () => this.createBucket(bucketName)];
+        [operation, action, run] = ["CreateBucket", "s3:CreateBucket", () => this.createBucket(bucketName, req.body)];
       } else if (m === "DELETE" && !q.has("tagging") && !q.has("policy") && !q.has("cors")) {
         [operation, action, run] = ["DeleteBucket", "s3:DeleteBucket", () => this.deleteBucket(bucketName)];
       } else if (m === "HEAD") [operation, action, run] = ["HeadBucket", "s3:ListBucket", () => this.headBucket(bucketName)];
@@ -96,6 +96,12 @@ export class S3Service {
       else if (![...q.keys()].some((k) => subresources.has(k)))
         [operation, action, run] = ["DeleteObject", "s3:DeleteObject", () => this.deleteObject(bucketName, key)];
     }
+    const expired = presignedExpiry(q);
+    if (expired) {
+      run = () => {
+        throw s3Error("AccessDenied", "Request has expired", 403, expired);
+      };
+    }
     return {
       service: "s3",
       operation,
@@ -120,9 +126,14 @@ export class S3Service {
     });
   }
 
-  private createBucket(name: string): HttpReply {
+  private createBucket(name: string, body: Buffer): HttpReply {
     if (!bucketNamePattern.test(name) || name.includes("..")) {
       throw s3Error("InvalidBucketName", "The specified bucket is not valid.", 400, { BucketName: name });
+    }
+    const location = /<LocationConstraint>([^<]*)<\/LocationConstraint>/.exec(body.toString("utf8"))?.[1] || "us-east-1";
+    if (this.store.buckets.has(name) && location === "us-east-1") {
+      // AWS quirk: in us-east-1, re-creating a bucket you own succeeds.
+      return { status: 200, headers: { location: `/${name}` } };
     }
     if (this.store.buckets.has(name)) {
       throw s3Error("BucketAlreadyOwnedByYou", "Your previous request to create the named bucket succeeded and you already own it.", 409, {
@@ -804,4 +815,17 @@ function lowerBound(keys: string[], value: string): number {
     else hi = mid;
   }
   return lo;
+}
+
+/** Fields of S3's "Request has expired" error when a presigned URL is past `X-Amz-Date + X-Amz-Expires`, checked with or without IAM. */
+function presignedExpiry(q: URLSearchParams): Record<string, string> | undefined {
+  const date = q.get("X-Amz-Date");
+  const expires = q.get("X-Amz-Expires");
+  if (!date || !expires) return undefined;
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(date);
+  if (!m) return undefined;
+  const signedAt = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
+  const expiresAt = signedAt + Number(expires) * 1000;
+  if (!(Date.now() > expiresAt)) return undefined;
+  return { "X-Amz-Expires": expires, Expires: new Date(expiresAt).toISOString(), ServerTime: new Date().toISOString() };
 }

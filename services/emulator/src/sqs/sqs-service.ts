@@ -114,7 +114,7 @@ export class SqsService {
       if (range) {
         const n = Number(value);
         if (value.trim() === "" || !Number.isInteger(n) || n < range[0] || n > range[1]) {
-          throw invalidParameter(`Invalid value for the parameter ${name}.`);
+          throw sqsError("InvalidAttributeValue", `Invalid value for the parameter ${name}.`);
         }
         out[name] = String(n);
         continue;

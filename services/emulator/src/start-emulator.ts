@@ -71,7 +71,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const faults = new FaultInjector();
   const iam = new IamGate(options.iam);
 
-  const server = createServer({ keepAlive: true, requestTimeout: 0 });
+  // Idle keep-alive sockets stay open longer than SDK agents keep them, so a client never reuses a socket the server just closed.
+  const server = createServer({ keepAlive: true, requestTimeout: 0, keepAliveTimeout: 65_000 });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {
@@ -86,7 +87,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const persist = <T>(name: string, serialize: () => T) => {
     if (!dataDir) return { markDirty: (_after?: () => void) => undefined, initial: undefined as T | undefined };
     const path = join(dataDir, `${name}.json`);
-    const writer = new SnapshotWriter(path, serialize);
+    const writer = new SnapshotWriter(path, serialize, 25, (error) => log.error("snapshot write failed", { path, error }));
     writers.push(writer);
     return { markDirty: (after?: () => void) => writer.markDirty(after), initial: SnapshotWriter.read<T>(path) };
   };

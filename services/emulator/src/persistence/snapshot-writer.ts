@@ -16,6 +16,7 @@ export class SnapshotWriter {
     private readonly path: string,
     private readonly serialize: () => unknown,
     private readonly delayMs = 25,
+    private readonly onError: (error: unknown) => void = () => undefined,
   ) {}
 
   /** The last snapshot, or undefined when there is none yet. */
@@ -45,6 +46,11 @@ export class SnapshotWriter {
     try {
       await this.writing;
       for (const cb of callbacks) cb();
+    } catch (error) {
+      // Keep serving from memory and retry on the next change; the last good snapshot stays on disk.
+      this.dirty = true;
+      this.afterWrite.unshift(...callbacks);
+      this.onError(error);
     } finally {
       this.writing = undefined;
       if (this.dirty && !this.timer) this.timer = setTimeout(() => void this.write(), this.delayMs);

@@ -231,7 +231,10 @@ async function main(): Promise<void> {
   for (let i = 0; i < startRuns; i++) inProcess.push(await inProcessStartMs());
   // The TypeScript sources through tsx, for comparison with the bundled launcher.
   const viaTsx: number[] = [];
-  const tsxBackend: Backend = { name: "emulator", command: (port) => [process.execPath, ["--import", "tsx", "services/emulator/src/cli.ts", "--port", String(port)]] };
+  const tsxBackend: Backend = {
+    name: "emulator",
+    command: (port) => [process.execPath, ["--import", "tsx", "services/emulator/src/cli.ts", "--port", String(port)]],
+  };
   for (let i = 0; i < startRuns; i++) {
     const { server, startMs } = await spawnServer(tsxBackend);
     viaTsx.push(startMs);

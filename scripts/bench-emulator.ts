@@ -27,7 +27,7 @@ import {
   SendMessageBatchCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
-import { freePort } from "../tests/contract/free-port.ts";
+import { freePort } from "../tests/support/free-port.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const runs = Number(process.env.BENCH_RUNS ?? 3);

@@ -4,7 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { motoUnavailableReason, startMotoServer } from "./moto-server.ts";
+import { startMoto } from "../support/moto.ts";
 
 /** Pinned: the last LocalStack tag that runs without an auth token. */
 export const LOCALSTACK_IMAGE = "localstack/localstack:4.14.0";
@@ -40,9 +40,8 @@ const emulator: Backend = {
 const moto: Backend = {
   name: "moto",
   async start() {
-    const reason = motoUnavailableReason();
-    if (reason) return { skip: reason };
-    const server = await startMotoServer();
+    const server = await startMoto();
+    if (!server.ok) return { skip: server.reason };
     return { endpoint: server.endpoint, stop: server.stop };
   },
 };

@@ -1,65 +1,70 @@
 /**
- * Starts `python3 -m moto.server` on a free loopback port for a test file, or says why it cannot.
+ * Runs `python3 -m moto.server` (the peer AWS emulator) on a free loopback port for a test file
+ * or a benchmark. Not installed → `{ ok: false, reason }` so the caller skips with that line;
+ * installed but failing to start → an error, so a broken peer is never mistaken for a skip.
  *
  * @example
  * const moto = await startMoto();
- * if (!moto.ok) console.log(`skipped: ${moto.reason}`);
+ * if (!moto.ok) return console.log(`skipped: ${moto.reason}`);
+ * try { … moto.endpoint … } finally { await moto.stop(); }
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { createServer } from "node:net";
+import { freePort } from "./free-port.ts";
 
-export type MotoServer = { ok: true; endpoint: string; stop(): Promise<void> } | { ok: false; reason: string };
+export type MotoServer = { ok: true; endpoint: string; pid: number; stop(): Promise<void> } | { ok: false; reason: string };
 
-let available: boolean | undefined;
-
-/** Whether `python3 -m moto.server` can be imported (checked once per process). */
-export function motoAvailable(): boolean {
-  available ??= spawnSync("python3", ["-c", "import moto.server"], { stdio: "ignore", timeout: 20_000 }).status === 0;
-  return available;
+export class MotoStartError extends Error {
+  override name = "MotoStartError";
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on("error", reject);
-  });
+let unavailable: string | null | undefined;
+
+/** Why moto cannot run here, or undefined when `import moto.server` works (checked once per process). */
+export function motoUnavailableReason(): string | undefined {
+  if (unavailable === undefined) {
+    const probe = spawnSync("python3", ["-c", "import moto.server"], { encoding: "utf8", timeout: 20_000 });
+    unavailable = probe.error
+      ? `python3 cannot run (${probe.error.message})`
+      : probe.status !== 0
+        ? `python3 -m moto.server is not installed: ${probe.stderr.trim().split("\n").at(-1)}`
+        : null;
+  }
+  return unavailable ?? undefined;
 }
 
 export async function startMoto({ timeoutMs = 30_000 } = {}): Promise<MotoServer> {
-  if (!motoAvailable()) return { ok: false, reason: "python3 -m moto.server is not installed" };
+  const reason = motoUnavailableReason();
+  if (reason) return { ok: false, reason };
   const port = await freePort();
   const child: ChildProcess = spawn("python3", ["-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)], {
-    stdio: "ignore",
+    stdio: ["ignore", "ignore", "pipe"],
     env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: "true" },
   });
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    // Keep only the tail: moto logs every request here.
+    stderr = (stderr + chunk.toString()).slice(-2_000);
+  });
   const endpoint = `http://127.0.0.1:${port}`;
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once("exit", () => resolve());
+      child.kill("SIGTERM");
+      setTimeout(() => child.kill("SIGKILL"), 3_000).unref();
+    });
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) return { ok: false, reason: `moto exited with code ${child.exitCode}` };
+    if (child.exitCode !== null) throw new MotoStartError(`moto exited with code ${child.exitCode}: ${stderr.trim()}`);
     try {
       const res = await fetch(`${endpoint}/moto-api/`);
-      if (res.status < 500) break;
+      await res.arrayBuffer();
+      if (res.status < 500) return { ok: true, endpoint, pid: child.pid!, stop };
     } catch {
-      await new Promise((r) => setTimeout(r, 100));
+      // Not listening yet.
     }
+    await new Promise((r) => setTimeout(r, 25));
   }
-  if (Date.now() >= deadline) {
-    child.kill("SIGKILL");
-    return { ok: false, reason: `moto did not answer within ${timeoutMs} ms` };
-  }
-  return {
-    ok: true,
-    endpoint,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-        setTimeout(() => child.kill("SIGKILL"), 3_000).unref();
-      }),
-  };
+  await stop();
+  throw new MotoStartError(`moto did not answer within ${timeoutMs} ms: ${stderr.trim()}`);
 }

@@ -1,12 +1,11 @@
 /**
- * An S3 endpoint for worker tests: the embedded emulator when it exports `startEmulator`,
- * otherwise moto (`python3 -m moto.server`). Returns a client without SDK retries, so an injected
- * fault reaches `processJob` instead of being retried away inside the SDK.
+ * An S3 endpoint for worker tests: the embedded emulator, or moto with `WORKER_TEST_S3=moto`.
+ * Returns a client without SDK retries, so an injected fault reaches `processJob` instead of
+ * being retried away inside the SDK.
  */
-import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { createServer } from "node:net";
 import { CreateBucketCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
+import { startEmulator } from "../../../services/emulator/src/index.ts";
+import { startMoto } from "../../support/moto.ts";
 
 export interface TestS3 {
   kind: "emulator" | "moto";
@@ -20,41 +19,16 @@ export interface TestS3 {
 
 const credentials = { accessKeyId: "test", secretAccessKey: "test" };
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on("error", reject);
-  });
-}
-
 function client(endpoint: string): S3Client {
   return new S3Client({ region: "us-east-1", endpoint, credentials, forcePathStyle: true, maxAttempts: 1 });
 }
 
-interface EmulatorHandle {
-  url?: string;
-  endpoint?: string;
-  port?: number;
-  faults: { add(fault: unknown): unknown };
-  close?: () => Promise<void>;
-  stop?: () => Promise<void>;
-}
-
-async function tryEmulator(): Promise<TestS3 | undefined> {
-  const path = new URL("../../../services/emulator/src/index.ts", import.meta.url);
-  if (!existsSync(path)) return undefined;
-  const mod = (await import(path.href)) as { startEmulator?: (options?: Record<string, unknown>) => Promise<EmulatorHandle> };
-  if (typeof mod.startEmulator !== "function") return undefined;
-  const emulator = await mod.startEmulator({ port: 0, host: "127.0.0.1" });
-  const endpoint = emulator.url ?? emulator.endpoint ?? `http://127.0.0.1:${emulator.port}`;
-  const s3 = client(endpoint);
+async function startEmbedded(): Promise<TestS3> {
+  const emulator = await startEmulator({ port: 0 });
+  const s3 = client(emulator.url);
   return {
     kind: "emulator",
-    endpoint,
+    endpoint: emulator.url,
     s3,
     async createBucket(name) {
       await s3.send(new CreateBucketCommand({ Bucket: name })).catch((error) => {
@@ -66,34 +40,15 @@ async function tryEmulator(): Promise<TestS3 | undefined> {
     },
     async stop() {
       s3.destroy();
-      await (emulator.close ?? emulator.stop)?.call(emulator);
+      await emulator.close();
     },
   };
 }
 
-async function startMoto(): Promise<TestS3 | string> {
-  const port = await freePort();
-  const child = spawn("python3", ["-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)], { stdio: ["ignore", "ignore", "pipe"] });
-  let stderr = "";
-  child.stderr?.on("data", (d) => {
-    stderr = (stderr + d).slice(-2000);
-  });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const endpoint = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null) return `moto did not start: ${stderr.trim().split("\n").pop()}`;
-    try {
-      await fetch(`${endpoint}/moto-api/`);
-      break;
-    } catch {
-      if (Date.now() > deadline) {
-        child.kill("SIGKILL");
-        return "moto did not answer within 20 s";
-      }
-      await new Promise((r) => setTimeout(r, 150));
-    }
-  }
+async function startMotoS3(): Promise<TestS3 | string> {
+  const moto = await startMoto();
+  if (!moto.ok) return moto.reason;
+  const endpoint = moto.endpoint;
   const s3 = client(endpoint);
   const pending = new Map<string, number>();
   // moto has no fault injection: fail matching commands in the client before they are sent.
@@ -120,13 +75,12 @@ async function startMoto(): Promise<TestS3 | string> {
     },
     async stop() {
       s3.destroy();
-      child.kill("SIGTERM");
-      await exited;
+      await moto.stop();
     },
   };
 }
 
-/** The emulator when available, else moto; a string is the reason neither could start. */
+/** The embedded emulator, or moto with `WORKER_TEST_S3=moto`; a string is why moto cannot run. */
 export async function startTestS3(): Promise<TestS3 | string> {
-  return (await tryEmulator()) ?? (await startMoto());
+  return process.env.WORKER_TEST_S3 === "moto" ? startMotoS3() : startEmbedded();
 }

@@ -145,9 +145,9 @@ describe("chaos run", () => {
     // The chaos monkey: kills the worker processes while a batch runs, cuts the database once.
     let importing = true;
     const monkey = (async () => {
-      const killAt = [0.1, 0.3, 0.5, 0.7].map((f) => Math.round(f * LISTINGS));
+      const killAt = [0.05, 0.15, 0.25, 0.4].map((f) => Math.round(f * LISTINGS));
       const started = Date.now();
-      while (tally.killRounds < killAt.length && Date.now() - started < 6 * 60_000) {
+      while (tally.killRounds < killAt.length && Date.now() - started < QUIESCENCE_MS) {
         await sleep(300);
         if (tally.dbCut === 0 && importsDone >= LISTINGS * 0.4) {
           tally.dbCut = await db!.cutConnections();

@@ -117,9 +117,24 @@ acquireLock();
 
 // ── Children ─────────────────────────────────────────────────────────────────────────────────
 const children = [];
+const crashes = {};
 let stopping = false;
+let stack;
 
-function start(name, script, childEnv, readyPattern, { timeoutMs = 60_000 } = {}) {
+function writeStack() {
+  if (!stack || stopping) return;
+  stack.pids = Object.fromEntries(children.filter((c) => c.child.exitCode === null).map((c) => [c.name, c.child.pid]));
+  writeFileSync(`${stackPath}.tmp`, JSON.stringify(stack, null, 2), { mode: 0o600 });
+  renameSync(`${stackPath}.tmp`, stackPath);
+}
+
+/**
+ * Starts one part as a child process and resolves with the match of its ready line.
+ * `restart` (for the API): a crash after it was ready restarts it, with the env that function
+ * returns, up to 5 times a minute — in AWS a crashed Lambda is replaced too — instead of
+ * stopping the stack.
+ */
+function start(name, script, childEnv, readyPattern, { timeoutMs = 60_000, restart } = {}) {
   const logFile = join(logsDir, `${name}.log`);
   appendFileSync(logFile, `\n--- ${new Date().toISOString()} start ---\n`);
   const child = spawn(process.execPath, ["--import", "tsx", join(root, script)], {
@@ -131,6 +146,7 @@ function start(name, script, childEnv, readyPattern, { timeoutMs = 60_000 } = {}
   });
   const entry = { name, child, logFile, tail: [], ready: false };
   children.push(entry);
+  crashes[name] ??= [];
   return new Promise((resolveReady, rejectReady) => {
     const timer = setTimeout(() => rejectReady(new Error(`${name} did not start within ${timeoutMs / 1000}s; see ${logFile}`)), timeoutMs);
     const onLine = (line) => {
@@ -154,10 +170,26 @@ function start(name, script, childEnv, readyPattern, { timeoutMs = 60_000 } = {}
         if (!readyPattern && code === 0) return resolveReady(null);
         return rejectReady(new Error(`${name} ${why}:\n  ${entry.tail.join("\n  ")}\n(full log: ${logFile})`));
       }
-      if (!stopping) {
-        console.error(chalk.red(`${name} ${why} — stopping the stack. Last lines:\n  ${entry.tail.join("\n  ")}\n(full log: ${logFile})`));
-        void shutdown(1);
+      if (stopping) return;
+      const recent = (crashes[name] = [...crashes[name].filter((t) => Date.now() - t < 60_000), Date.now()]);
+      if (restart && recent.length <= 5) {
+        console.error(
+          chalk.yellow(
+            `${name} ${why} — restarting it (${recent.length}/5 this minute). Last lines:\n  ${entry.tail.slice(-5).join("\n  ")}`,
+          ),
+        );
+        children.splice(children.indexOf(entry), 1);
+        start(name, script, restart(), readyPattern, { timeoutMs, restart }).then(
+          () => writeStack(),
+          (error) => {
+            console.error(chalk.red(`${name} could not be restarted: ${error.message}`));
+            void shutdown(1);
+          },
+        );
+        return;
       }
+      console.error(chalk.red(`${name} ${why} — stopping the stack. Last lines:\n  ${entry.tail.join("\n  ")}\n(full log: ${logFile})`));
+      void shutdown(1);
     });
   });
 }
@@ -257,33 +289,32 @@ try {
 
   const credentials = JSON.parse(readFileSync(join(awsDir, "credentials.json"), "utf8"));
   const fixtureHost = new URL(fixtureUrl).host;
-  const [, apiUrl] = await start(
-    "api",
-    "services/api/src/server.ts",
-    {
-      PORT: String(ports.api),
-      PIPELINE_ENV: "local",
-      IMAGE_BUCKET: "bluemoxon-local-images",
-      API_KEY_SECRET_ID: "bluemoxon-local/api-key",
-      EBAY_CREDENTIALS_SECRET_ID: "bluemoxon-local/ebay-credentials",
-      EBAY_API_BASE_URL: fixtureUrl,
-      EBAY_IMAGE_HOSTS: fixtureHost,
-      PRIVATE_IMAGE_HOSTS_ALLOWED: fixtureHost,
-      RETRY_SWEEP_INTERVAL_SECONDS: env.RETRY_SWEEP_INTERVAL_SECONDS || "15",
-      DATABASE_URL: databaseUrl,
-      AWS_ENDPOINT_URL: emulatorUrl,
-      AWS_REGION: "us-east-1",
-      AWS_ACCESS_KEY_ID: credentials.api.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: credentials.api.secretAccessKey,
-      LOG_LEVEL: logLevel,
-    },
-    /api listening (\S+)/,
-  );
+  const apiEnv = {
+    PORT: String(ports.api),
+    PIPELINE_ENV: "local",
+    IMAGE_BUCKET: "bluemoxon-local-images",
+    API_KEY_SECRET_ID: "bluemoxon-local/api-key",
+    EBAY_CREDENTIALS_SECRET_ID: "bluemoxon-local/ebay-credentials",
+    EBAY_API_BASE_URL: fixtureUrl,
+    EBAY_IMAGE_HOSTS: fixtureHost,
+    PRIVATE_IMAGE_HOSTS_ALLOWED: fixtureHost,
+    RETRY_SWEEP_INTERVAL_SECONDS: env.RETRY_SWEEP_INTERVAL_SECONDS || "15",
+    DATABASE_URL: databaseUrl,
+    AWS_ENDPOINT_URL: emulatorUrl,
+    AWS_REGION: "us-east-1",
+    AWS_ACCESS_KEY_ID: credentials.api.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.api.secretAccessKey,
+    LOG_LEVEL: logLevel,
+  };
+  const [, apiUrl] = await start("api", "services/api/src/server.ts", apiEnv, /api listening (\S+)/, {
+    // A restarted API keeps its port, so the URLs handed out stay valid.
+    restart: () => ({ ...apiEnv, PORT: new URL(apiUrl).port }),
+  });
 
   const health = await fetch(`${apiUrl}/health`).catch((error) => ({ ok: false, status: error.message }));
   if (!health.ok) throw new Error(`the API does not answer /health (${health.status})`);
 
-  const stack = {
+  stack = {
     api: apiUrl,
     emulator: emulatorUrl,
     ebayFixture: fixtureUrl,
@@ -292,11 +323,10 @@ try {
     docs: `${apiUrl}/docs`,
     dataDir,
     database: env.DATABASE_URL?.trim() ? "external (DATABASE_URL)" : "embedded PGlite",
-    pids: Object.fromEntries(children.filter((c) => c.child.exitCode === null).map((c) => [c.name, c.child.pid])),
+    pids: {},
     startedAt: new Date().toISOString(),
   };
-  writeFileSync(`${stackPath}.tmp`, JSON.stringify(stack, null, 2), { mode: 0o600 });
-  renameSync(`${stackPath}.tmp`, stackPath);
+  writeStack();
 
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   console.log(

@@ -3,7 +3,8 @@
  * removal), one stack per data folder, and a restart in the middle of the flow that loses nothing.
  */
 import { execFile, spawn } from "node:child_process";
-import { resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../../packages/core/src/index.ts";
@@ -68,6 +69,27 @@ describe("npm start", () => {
     expect(err).toContain(`another stack is already running on ${stack.dataDir}`);
     // …and the first one is untouched.
     expect((await fetch(`${stack.api}/health`)).status).toBe(200);
+  });
+
+  it("restarts a crashed API on the same URL instead of stopping the stack", async () => {
+    const before = JSON.parse(readFileSync(join(stack.dataDir, "stack.json"), "utf8")).pids.api as number;
+    process.kill(before, "SIGKILL");
+    const deadline = Date.now() + 60_000;
+    let after = before;
+    while (Date.now() < deadline) {
+      after = JSON.parse(readFileSync(join(stack.dataDir, "stack.json"), "utf8")).pids.api;
+      const ok =
+        after !== before &&
+        (await fetch(`${stack.api}/health`).then(
+          (r) => r.ok,
+          () => false,
+        ));
+      if (ok) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(after).not.toBe(before);
+    expect((await api(stack, "GET", "/api/v1/books")).status).toBe(200);
+    expect(stack.output()).toMatch(/api was killed \(SIGKILL\) — restarting it \(1\/5 this minute\)/);
   });
 });
 

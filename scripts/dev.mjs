@@ -171,7 +171,8 @@ function start(name, script, childEnv, readyPattern, { timeoutMs = 60_000, resta
         return rejectReady(new Error(`${name} ${why}:\n  ${entry.tail.join("\n  ")}\n(full log: ${logFile})`));
       }
       if (stopping) return;
-      const recent = (crashes[name] = [...crashes[name].filter((t) => Date.now() - t < 60_000), Date.now()]);
+      crashes[name] = [...crashes[name].filter((t) => Date.now() - t < 60_000), Date.now()];
+      const recent = crashes[name];
       if (restart && recent.length <= 5) {
         console.error(
           chalk.yellow(

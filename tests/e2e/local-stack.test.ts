@@ -13,13 +13,16 @@ import { type Stack, startStack } from "../support/stack.ts";
 const run = promisify(execFile);
 const zx = resolve(repoRoot, "node_modules/zx/build/cli.js");
 
+// biome-ignore lint/suspicious/noExplicitAny: API responses are checked field by field in the tests.
+type Json = Record<string, any>;
+
 async function api(stack: Stack, method: string, path: string, body?: unknown) {
   const res = await fetch(`${stack.api}${path}`, {
     method,
     headers: { "X-API-Key": stack.apiKey, ...(body ? { "content-type": "application/json" } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
-  return { status: res.status, body: (await res.json()) as any };
+  return { status: res.status, body: (await res.json()) as Json };
 }
 
 describe("npm start", () => {
@@ -107,7 +110,7 @@ describe("a restart in the middle of the flow", () => {
       // Stopped right away: the jobs are queued or in the middle of processing.
       expect(await first.stop()).toBe(0);
     }
-    const jobIds = imported.map((b) => b.job?.id ?? b.book.photos.find((p: any) => p.isPrimary).processing.jobId);
+    const jobIds = imported.map((b) => b.job?.id ?? b.book.photos.find((p: Json) => p.isPrimary).processing.jobId);
     const second = await startStack({ dataDir: first.dataDir });
     try {
       const deadline = Date.now() + 240_000;

@@ -20,13 +20,16 @@ interface IamCall {
   allowed: boolean;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: API responses are checked field by field in the tests.
+type Json = Record<string, any>;
+
 async function call(stack: Stack, method: string, path: string, body?: unknown) {
   const res = await fetch(`${stack.api}${path}`, {
     method,
     headers: { "X-API-Key": stack.apiKey, ...(body ? { "content-type": "application/json" } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
-  return { status: res.status, body: (await res.json()) as any };
+  return { status: res.status, body: (await res.json()) as Json };
 }
 
 async function waitForJob(stack: Stack, jobId: string, timeoutMs = 240_000) {
@@ -76,12 +79,12 @@ describe("IAM enforcement in the embedded stack", () => {
       // Import → copy (s3:PutObject) → queue (sqs:SendMessage) → worker (receive, get, put, delete).
       const imported = await call(stack, "POST", "/api/v1/books/import/ebay", { url: "https://www.ebay.com/itm/175598765432" });
       expect(imported.status).toBe(201);
-      const primary = imported.body.book.photos.find((p: any) => p.isPrimary);
+      const primary = imported.body.book.photos.find((p: Json) => p.isPrimary);
       const job = await waitForJob(stack, imported.body.job?.id ?? primary.processing.jobId);
       expect(job.status).toBe("completed");
       // Reads with presigned URLs signed by the API's credentials (s3:GetObject).
       const book = (await call(stack, "GET", `/api/v1/books/${imported.body.book.id}`)).body;
-      const photo = book.photos.find((p: any) => p.id === primary.id);
+      const photo = book.photos.find((p: Json) => p.id === primary.id);
       for (const url of [photo.originalUrl, photo.processedUrl]) expect((await fetch(url)).status).toBe(200);
       // Health: queue URLs and attributes, DLQ depth, bucket, secrets.
       expect((await call(stack, "GET", "/health/deep")).status).toBe(200);

@@ -7,21 +7,9 @@ import { join } from "node:path";
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { type AwsClients, createAwsClients } from "../../../packages/core/src/index.ts";
+import type { FaultReport, FaultSpec } from "../../../services/emulator/src/index.ts";
 
-export interface FaultSpec {
-  service: "sqs" | "s3" | "secretsmanager";
-  operation?: string;
-  resource?: string;
-  rate?: number;
-  count?: number;
-  error?: { code: string; status: number; message?: string };
-  latencyMs?: number;
-}
-
-export interface FaultReport {
-  faults: (FaultSpec & { id: string; injected: number })[];
-  total: number;
-}
+export type { FaultReport, FaultSpec };
 
 export interface EmulatorAdmin {
   aws: AwsClients;

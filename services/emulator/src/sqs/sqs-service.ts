@@ -299,19 +299,11 @@ export class SqsService {
     if (total > queue.num("MaximumMessageSize")) {
       throw sqsError("BatchRequestTooLong", `Batch requests cannot be longer than ${queue.num("MaximumMessageSize")} bytes.`);
     }
-    const Successful: Output[] = [];
-    const Failed: Output[] = [];
-    for (const entry of entries) {
-      try {
-        const msg = this.buildMessage(queue, entry, senderId);
-        queue.enqueue(msg);
-        Successful.push({ Id: entry.Id, ...sendResult(msg) });
-      } catch (error) {
-        Failed.push(failure(entry.Id, error as AwsServiceError));
-      }
-    }
-    if (Successful.length) this.changed();
-    return { Successful, Failed };
+    return this.eachEntry(entries, (entry) => {
+      const msg = this.buildMessage(queue, entry, senderId);
+      queue.enqueue(msg);
+      return sendResult(msg);
+    });
   }
 
   async ReceiveMessage(input: Input): Promise<Output> {
@@ -393,6 +385,21 @@ export class SqsService {
     return queue.messages.get(parsed.id);
   }
 
+  /** Runs one batch entry at a time: an AWS error fails only that entry, as SQS reports it. */
+  private eachEntry(entries: Input[], run: (entry: Input) => Output | undefined): Output {
+    const Successful: Output[] = [];
+    const Failed: Output[] = [];
+    for (const entry of entries) {
+      try {
+        Successful.push({ Id: entry.Id, ...(run(entry) ?? {}) });
+      } catch (error) {
+        Failed.push(failure(entry.Id, error as AwsServiceError));
+      }
+    }
+    if (Successful.length) this.changed();
+    return { Successful, Failed };
+  }
+
   DeleteMessage(input: Input): Output {
     const queue = this.queueFor(input);
     const msg = this.inFlightMessage(queue, input.ReceiptHandle);
@@ -407,19 +414,11 @@ export class SqsService {
   DeleteMessageBatch(input: Input): Output {
     const queue = this.queueFor(input);
     const entries = checkBatch(input.Entries);
-    const Successful: Output[] = [];
-    const Failed: Output[] = [];
-    for (const entry of entries) {
-      try {
-        const msg = this.inFlightMessage(queue, entry.ReceiptHandle);
-        if (msg) queue.remove(msg);
-        Successful.push({ Id: entry.Id });
-      } catch (error) {
-        Failed.push(failure(entry.Id, error as AwsServiceError));
-      }
-    }
-    if (Successful.length) this.changed();
-    return { Successful, Failed };
+    return this.eachEntry(entries, (entry) => {
+      const msg = this.inFlightMessage(queue, entry.ReceiptHandle);
+      if (msg) queue.remove(msg);
+      return undefined;
+    });
   }
 
   private changeVisibility(queue: SqsQueue, handle: unknown, timeout: unknown): void {
@@ -447,19 +446,10 @@ export class SqsService {
 
   ChangeMessageVisibilityBatch(input: Input): Output {
     const queue = this.queueFor(input);
-    const entries = checkBatch(input.Entries);
-    const Successful: Output[] = [];
-    const Failed: Output[] = [];
-    for (const entry of entries) {
-      try {
-        this.changeVisibility(queue, entry.ReceiptHandle, entry.VisibilityTimeout);
-        Successful.push({ Id: entry.Id });
-      } catch (error) {
-        Failed.push(failure(entry.Id, error as AwsServiceError));
-      }
-    }
-    if (Successful.length) this.changed();
-    return { Successful, Failed };
+    return this.eachEntry(checkBatch(input.Entries), (entry) => {
+      this.changeVisibility(queue, entry.ReceiptHandle, entry.VisibilityTimeout);
+      return undefined;
+    });
   }
 
   ListDeadLetterSourceQueues(input: Input): Output {

@@ -89,6 +89,21 @@ describe("POST /api/v1/books/import/ebay", () => {
     expect(jobs).toBe(1);
   });
 
+  it("a re-import repairs a book whose job was recorded without its primary flag (connection lost between the two)", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    const id = nextItemId();
+    writeListing(h!.listingsDir, id, ["a.jpg", "b.jpg"]);
+    const first = await importListing(id);
+    expect(first.status).toBe(201);
+    const jobId = first.body.job.id;
+    await h!.db.sql`UPDATE book_images SET is_primary = false WHERE book_id = ${first.body.book.id}`;
+    const again = await importListing(id);
+    expect(again.status).toBe(200);
+    expect(again.body.job.id).toBe(jobId);
+    const primaries = again.body.book.photos.filter((p: { isPrimary: boolean }) => p.isPrimary);
+    expect(primaries.map((p: { id: string }) => p.id)).toEqual([first.body.book.photos[0].id]);
+  });
+
   it("queues the second photo when the primary photo is a 404", async (ctx) => {
     if (skip) return ctx.skip(skip);
     const id = nextItemId();

@@ -104,6 +104,8 @@ async function resumeImport(deps: Deps, bookId: string): Promise<ImageJobRow | u
 async function queuePhotoOnce(deps: Deps, bookId: string): Promise<ImageJobRow | undefined> {
   const { sql } = deps;
   const now = deps.clock.now();
+  // The job and the primary flag are written by the same statement: a connection lost between
+  // two statements would leave a job whose photo is not the book's primary.
   const [claimed] = await sql<{ id: string; image_id: string; s3_key: string }[]>`
     WITH photo AS (
       SELECT i.id, i.s3_key FROM book_images i
@@ -114,17 +116,23 @@ async function queuePhotoOnce(deps: Deps, bookId: string): Promise<ImageJobRow |
       INSERT INTO image_jobs (image_id, status, created_at, updated_at)
       SELECT id, 'pending', ${now}, ${now} FROM photo
       RETURNING id, image_id
+    ), flag AS (
+      UPDATE book_images SET is_primary = true
+      WHERE id IN (SELECT image_id FROM job)
+        AND NOT EXISTS (SELECT 1 FROM book_images WHERE book_id = ${bookId} AND is_primary)
     )
     SELECT job.id, job.image_id, photo.s3_key FROM job JOIN photo ON photo.id = job.image_id`;
   if (!claimed) {
-    const [latest] = await sql<{ id: string }[]>`
-      SELECT j.id FROM image_jobs j JOIN book_images i ON i.id = j.image_id WHERE i.book_id = ${bookId}
+    const [latest] = await sql<{ id: string; image_id: string }[]>`
+      SELECT j.id, j.image_id FROM image_jobs j JOIN book_images i ON i.id = j.image_id WHERE i.book_id = ${bookId}
       ORDER BY j.created_at DESC LIMIT 1`;
-    return latest ? loadImageJob(sql, latest.id) : undefined;
+    if (!latest) return undefined;
+    // Repairs a book left with a job but no primary photo by an older version of this code.
+    await sql`
+      UPDATE book_images SET is_primary = true
+      WHERE id = ${latest.image_id} AND NOT EXISTS (SELECT 1 FROM book_images WHERE book_id = ${bookId} AND is_primary)`;
+    return loadImageJob(sql, latest.id);
   }
-  await sql`
-    UPDATE book_images SET is_primary = true
-    WHERE id = ${claimed.image_id} AND NOT EXISTS (SELECT 1 FROM book_images WHERE book_id = ${bookId} AND is_primary)`;
   await sendImageJob(deps, { jobId: claimed.id, bookId, imageId: claimed.image_id, sourceKey: claimed.s3_key }, "pending");
   return loadImageJob(sql, claimed.id);
 }

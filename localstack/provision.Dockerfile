@@ -5,6 +5,7 @@ FROM ${NODE_IMAGE}
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY packages/core/package.json packages/core/package.json
+COPY packages/event-source-mapping/package.json packages/event-source-mapping/package.json
 COPY services/api/package.json services/api/package.json
 COPY services/worker/package.json services/worker/package.json
 COPY services/emulator/package.json services/emulator/package.json

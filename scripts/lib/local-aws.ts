@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { createDb, createLogger, type LogLevel, loadManifest, migrationsDir, resourceNames } from "@bluemoxon/core";
 import { startEmulator } from "@bluemoxon/emulator";
 import { createPrincipals } from "../../services/emulator/src/iam/index.ts";
-import { startTriggers } from "../../services/emulator/src/trigger/index.ts";
+import { startTriggers } from "@bluemoxon/event-source-mapping";
 
 const env = process.env;
 const dir = env.LOCAL_AWS_DIR ?? ".local/aws";

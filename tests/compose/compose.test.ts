@@ -13,6 +13,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-sec
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { apiConfigSchema } from "@bluemoxon/api";
 import { loadConfig, loadManifest, repoRoot, resourceNames } from "@bluemoxon/core";
+import { eventSourceMappingConfigSchema } from "@bluemoxon/event-source-mapping";
 import { workerConfigSchema } from "@bluemoxon/worker";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -101,8 +102,11 @@ describe("compose.yaml", () => {
     expect(worker.IMAGE_BUCKET).toBe(names.bucket("images"));
     expect(api.API_KEY_SECRET_ID).toBe(names.secret("api-key"));
     expect(api.EBAY_CREDENTIALS_SECRET_ID).toBe(names.secret("ebay-credentials"));
-    const fn = Object.values(manifest.functions).find((f) => f.service === "worker")!;
-    expect(worker.IMAGE_QUEUE_URL).toMatch(new RegExp(`^http://localstack:4566/\\d{12}/${names.queue(fn.queue)}$`));
+    // The worker image runs its Lambda handler under the event source mapping of the worker's function.
+    const [fnName] = Object.entries(manifest.functions).find(([, f]) => f.service === "worker")!;
+    expect(services.worker.entrypoint).toEqual(["node", "/var/task/event-source-mapping.mjs"]);
+    expect(worker.ESM_FUNCTION).toBe(fnName);
+    expect(() => loadConfig(eventSourceMappingConfigSchema, worker)).not.toThrow();
     for (const s of ["provision", "api", "worker"])
       expect(resolveDefaults(services[s].environment).AWS_ENDPOINT_URL, s).toBe("http://localstack:4566");
   });

@@ -17,7 +17,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import { createLogger, loadManifest, type Manifest, parseManifest } from "@bluemoxon/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTriggers, type Triggers } from "../../services/emulator/src/trigger/index.ts";
+import { startTriggers, type Triggers } from "@bluemoxon/event-source-mapping";
 import type { InvocationRecord } from "./handlers/record-invocation.ts";
 import { type SqsBackend, startSqsBackend } from "./support/sqs-backend.ts";
 

@@ -50,11 +50,20 @@ describe("services/worker/Dockerfile", () => {
     expect(build).toContain("--out-extension:.js=.mjs");
   });
 
-  it("names commands that exist: handler.mjs exports handler, poller.mjs is bundled", async () => {
+  it("names commands that exist: handler.mjs exports handler; the poller and the event source mapping are bundled", async () => {
     const build = instructions.find((l) => l.includes("esbuild")) ?? "";
+    // esbuild entries: `path.ts` (output named after the file) or `name=path.ts`.
     const entries = build.split(/\s+/).filter((p) => p.endsWith(".ts"));
-    expect(entries).toEqual(["services/worker/src/handler.ts", "services/worker/src/poller.ts"]);
-    for (const entry of entries) expect(existsSync(join(root, entry))).toBe(true);
+    expect(entries).toEqual([
+      "services/worker/src/handler.ts",
+      "services/worker/src/poller.ts",
+      "packages/event-source-mapping/src/handler-child.ts",
+      "event-source-mapping=packages/event-source-mapping/src/cli.ts",
+    ]);
+    for (const entry of entries) expect(existsSync(join(root, entry.replace(/^[\w-]+=/, "")))).toBe(true);
+    // The mapping forks the child entry from next to its own bundle, and runs the bundled handler.
+    expect(dockerfile).toContain("ESM_HANDLER=/var/task/handler.mjs#handler");
+    expect(dockerfile).toContain("PIPELINE_MANIFEST=/var/task/pipeline.json");
     const cmd = instructions.find((l) => l.startsWith("CMD "));
     expect(cmd).toBe('CMD ["handler.handler"]');
     expect(readFileSync(join(root, "services/worker/src/handler.ts"), "utf8")).toMatch(/export const handler\b/);

@@ -15,7 +15,7 @@ import { bookScene, encodeScene } from "./book-scene.ts";
 import { jobRow, seedJob } from "./support/seed-job.ts";
 
 const emulatorEntry = new URL("../../services/emulator/src/index.ts", import.meta.url);
-const triggerEntry = new URL("../../services/emulator/src/trigger/index.ts", import.meta.url);
+const triggerEntry = new URL("../../packages/event-source-mapping/src/index.ts", import.meta.url);
 const skip =
   testDatabaseServer().skipReason ?? (existsSync(emulatorEntry) && existsSync(triggerEntry) ? null : "the emulator is not there yet");
 if (skip) console.log(`[worker] handler trigger test skips: ${skip}`);

@@ -41,6 +41,11 @@ export interface StartTriggersOptions {
   stopGraceMs?: number;
   /** Handler processes' stdout/stderr: passed through (default) or dropped. */
   childStdio?: "inherit" | "ignore";
+  /**
+   * The function's code folder, like Lambda's `/var/task`: relative handler paths resolve against
+   * it, and it is the children's working directory and `LAMBDA_TASK_ROOT` (default: the repository).
+   */
+  taskRoot?: string;
 }
 
 export interface Triggers {
@@ -52,11 +57,11 @@ export interface Triggers {
 
 const defaultCredentials: TriggerCredentials = { accessKeyId: "test", secretAccessKey: "test" };
 
-function parseHandler(spec: string, fn: string): { modulePath: string; exportName: string } {
+function parseHandler(spec: string, fn: string, taskRoot: string): { modulePath: string; exportName: string } {
   const hash = spec.lastIndexOf("#");
   const file = hash < 0 ? spec : spec.slice(0, hash);
   const exportName = hash < 0 ? "handler" : spec.slice(hash + 1);
-  const modulePath = isAbsolute(file) ? file : resolve(repoRoot, file);
+  const modulePath = isAbsolute(file) ? file : resolve(taskRoot, file);
   if (!file || !exportName) throw new TriggerStartError(`function "${fn}": handler "${spec}" must be "path/to/module.ts#export"`);
   if (!existsSync(modulePath)) throw new TriggerStartError(`function "${fn}": handler module ${modulePath} does not exist`);
   return { modulePath, exportName };
@@ -76,6 +81,7 @@ export async function startTriggers(options: StartTriggersOptions): Promise<Trig
   const log = options.log ?? createLogger({ service: "emulator-trigger" });
   const names = resourceNames(manifest, { environment, region, accountId: options.accountId });
   const selected = options.functions ?? Object.keys(manifest.functions);
+  const taskRoot = options.taskRoot ?? repoRoot;
   const clients: { destroy(): void }[] = [];
   const triggers = new Map<string, FunctionTrigger>();
 
@@ -84,7 +90,7 @@ export async function startTriggers(options: StartTriggersOptions): Promise<Trig
       const spec = manifest.functions[name];
       if (!spec)
         throw new TriggerStartError(`unknown function "${name}" (pipeline.json has: ${Object.keys(manifest.functions).join(", ")})`);
-      const { modulePath, exportName } = parseHandler(options.handlers?.[name] ?? spec.handler, name);
+      const { modulePath, exportName } = parseHandler(options.handlers?.[name] ?? spec.handler, name, taskRoot);
       const credentials =
         (typeof options.credentials === "function" ? options.credentials({ name, service: spec.service }) : options.credentials) ??
         defaultCredentials;
@@ -105,7 +111,7 @@ export async function startTriggers(options: StartTriggersOptions): Promise<Trig
         AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb),
         AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${physicalName}`,
-        LAMBDA_TASK_ROOT: repoRoot,
+        LAMBDA_TASK_ROOT: taskRoot,
         _HANDLER: options.handlers?.[name] ?? spec.handler,
       };
       const trigger = new FunctionTrigger({
@@ -118,7 +124,7 @@ export async function startTriggers(options: StartTriggersOptions): Promise<Trig
         modulePath,
         exportName,
         env,
-        cwd: repoRoot,
+        cwd: taskRoot,
         timeoutMs: options.timeoutMsOverride ?? spec.timeoutSeconds * 1000,
         initTimeoutMs: options.initTimeoutMs ?? 60_000,
         waitTimeSeconds: options.waitTimeSeconds ?? 20,

@@ -12,13 +12,21 @@ import type { ChildMessage, InvokeContext, ParentMessage } from "./child-protoco
 import { handlerEnvVar, handlerExportEnvVar } from "./child-protocol.ts";
 import { InvocationError } from "./errors.ts";
 
-const childEntry = fileURLToPath(new URL("./handler-child.ts", import.meta.url));
+/**
+ * From source (npm start, tests) the child entry is `handler-child.ts`, run through tsx; in the
+ * worker image this module is bundled and `handler-child.mjs` sits next to the bundle.
+ */
+const fromSource = import.meta.url.endsWith(".ts");
+const childEntry = fileURLToPath(new URL(fromSource ? "./handler-child.ts" : "./handler-child.mjs", import.meta.url));
 
 /** tsx's ESM loader, by absolute path so the child does not depend on its working directory. */
 function tsxLoader(): string {
   const require = createRequire(import.meta.url);
   return pathToFileURL(join(dirname(require.resolve("tsx/package.json")), "dist/loader.mjs")).href;
 }
+
+/** TypeScript anywhere (the child entry or the handler) needs tsx; bundled JavaScript runs as is. */
+const needsTsx = (modulePath: string) => fromSource || /\.[cm]?ts$/.test(modulePath);
 
 export interface WarmChildOptions {
   modulePath: string;
@@ -68,7 +76,7 @@ export class WarmChild {
 
   /** Starts a child and waits until it has imported the handler module. */
   static async spawn(options: WarmChildOptions): Promise<WarmChild> {
-    const execArgv = ["--import", tsxLoader()];
+    const execArgv = needsTsx(options.modulePath) ? ["--import", tsxLoader()] : [];
     if (options.memoryMb) execArgv.push(`--max-old-space-size=${options.memoryMb}`);
     const proc = fork(childEntry, [], {
       execPath: process.execPath,

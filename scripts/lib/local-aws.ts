@@ -13,8 +13,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from "node:path";
 import { createDb, createLogger, type LogLevel, loadManifest, migrationsDir, resourceNames } from "@bluemoxon/core";
 import { startEmulator } from "@bluemoxon/emulator";
-import { createPrincipals } from "../../services/emulator/src/iam/index.ts";
 import { startTriggers } from "@bluemoxon/event-source-mapping";
+import { createPrincipals } from "../../services/emulator/src/iam/index.ts";
 
 const env = process.env;
 const dir = env.LOCAL_AWS_DIR ?? ".local/aws";

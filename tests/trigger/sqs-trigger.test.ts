@@ -16,8 +16,8 @@ import {
   SQSClient,
 } from "@aws-sdk/client-sqs";
 import { createLogger, loadManifest, type Manifest, parseManifest } from "@bluemoxon/core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTriggers, type Triggers } from "@bluemoxon/event-source-mapping";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { InvocationRecord } from "./handlers/record-invocation.ts";
 import { type SqsBackend, startSqsBackend } from "./support/sqs-backend.ts";
 

@@ -9,9 +9,9 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { createLogger, loadManifest } from "@bluemoxon/core";
+import { startTriggers, TriggerStartError } from "@bluemoxon/event-source-mapping";
 import { afterAll, describe, expect, it } from "vitest";
 import { createPrincipals } from "../../services/emulator/src/iam/index.ts";
-import { startTriggers, TriggerStartError } from "@bluemoxon/event-source-mapping";
 
 const emulatorEntry = fileURLToPath(new URL("../../services/emulator/src/index.ts", import.meta.url));
 const handler = `${fileURLToPath(new URL("./handlers/ok.ts", import.meta.url))}#handler`;

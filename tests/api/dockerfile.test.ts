@@ -40,14 +40,30 @@ describe("services/api/Dockerfile", () => {
       for (const src of parts.slice(0, -1)) expect(existsSync(join(repoRoot, src)), `${src} exists`).toBe(true);
     }
     const runs = lines.filter((l) => l.startsWith("RUN ")).map((l) => l.slice(4));
-    expect(runs).toContain("npm ci --ignore-scripts --no-audit --no-fund");
+    expect(runs).toContain("npm ci --no-audit --no-fund");
     const bundle = runs.find((r) => r.startsWith("node "))!;
     expect(existsSync(join(repoRoot, bundle.split(/\s+/)[1]))).toBe(true);
     // Every workspace manifest is copied before npm ci, or the lockfile is refused.
     const workspaces: string[] = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")).workspaces;
-    for (const ws of workspaces) expect(dockerfile).toContain(`COPY ${ws}/package.json ${ws}/package.json`);
+    for (const ws of workspaces) expect(dockerfile).toContain(`COPY ${ws}/package.json ${ws}/`);
     expect(lines.at(-1)).toBe('CMD ["lambda.handler"]');
     expect(dockerfile).toMatch(/ENTRYPOINT \["node", "\/var\/task\/server\.mjs"\]/);
+  });
+
+  it("installs the workspace with the worker image's exact instructions, so one npm ci layer serves both", () => {
+    const buildStage = (text: string) => {
+      const steps = text
+        .replace(/\\\n/g, " ")
+        .split("\n")
+        .map((l) => l.trim())
+        .filter((l) => l && !l.startsWith("#"));
+      const from = steps.findIndex((l) => l.endsWith(" AS build"));
+      const install = steps.findIndex((l, i) => i > from && l.startsWith("RUN npm ci"));
+      return [steps.find((l) => l.startsWith("ARG LAMBDA_NODE_IMAGE=")), ...steps.slice(from, install + 1)];
+    };
+    const worker = readFileSync(join(repoRoot, "services/worker/Dockerfile"), "utf8");
+    expect(buildStage(dockerfile).length).toBeGreaterThan(4);
+    expect(buildStage(dockerfile)).toEqual(buildStage(worker));
   });
 
   it("builds a bundle whose lambda.handler migrates a database", async (ctx) => {

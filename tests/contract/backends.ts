@@ -4,6 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { realImageProblem } from "../support/docker.ts";
 import { startMoto } from "../support/moto.ts";
 
 /** Pinned: the last LocalStack tag that runs without an auth token. */
@@ -49,12 +50,10 @@ const moto: Backend = {
 const localstack: Backend = {
   name: "localstack",
   async start() {
-    const { getContainerRuntimeClient } = await import("testcontainers");
-    try {
-      await getContainerRuntimeClient();
-    } catch (error) {
-      return { skip: `no Docker engine answers (${(error as Error).message})` };
-    }
+    // The suite measures LocalStack itself: a missing engine, an image that cannot be pulled, or a
+    // local stand-in (moto under LocalStack's name, on machines without a registry) is a skip.
+    const problem = await realImageProblem(LOCALSTACK_IMAGE);
+    if (problem) return { skip: problem };
     const { LocalstackContainer } = await import("@testcontainers/localstack");
     const container = await new LocalstackContainer(LOCALSTACK_IMAGE).start();
     return {

@@ -52,12 +52,13 @@ describe("services/worker/Dockerfile", () => {
 
   it("names commands that exist: handler.mjs exports handler; the poller and the event source mapping are bundled", async () => {
     const build = instructions.find((l) => l.includes("esbuild")) ?? "";
-    // esbuild entries: `path.ts` (output named after the file) or `name=path.ts`.
+    // esbuild entries as `name=path.ts`: with entries in several folders, a bare path would keep
+    // its folders under dist/ (dist/services/worker/src/handler.mjs), and CMD would find nothing.
     const entries = build.split(/\s+/).filter((p) => p.endsWith(".ts"));
     expect(entries).toEqual([
-      "services/worker/src/handler.ts",
-      "services/worker/src/poller.ts",
-      "packages/event-source-mapping/src/handler-child.ts",
+      "handler=services/worker/src/handler.ts",
+      "poller=services/worker/src/poller.ts",
+      "handler-child=packages/event-source-mapping/src/handler-child.ts",
       "event-source-mapping=packages/event-source-mapping/src/cli.ts",
     ]);
     for (const entry of entries) expect(existsSync(join(root, entry.replace(/^[\w-]+=/, "")))).toBe(true);

@@ -286,7 +286,17 @@ export class FunctionTrigger {
     const deleted = await this.deleteMessages(done);
     this.stats.recordsDeleted += deleted;
     this.stats.recordsKept += keep.length;
-    const fields = { requestId, batchSize: messages.length, outcome, ms: Date.now() - started, deleted, kept: keep.length, error: detail };
+    const fields = {
+      requestId,
+      batchSize: messages.length,
+      outcome,
+      ms: Date.now() - started,
+      deleted,
+      kept: keep.length,
+      // Which records come back (visibility timeout) or go on to the DLQ: a person reading the log asks that first.
+      ...(keep.length ? { keptMessageIds: keep } : {}),
+      error: detail,
+    };
     if (outcome === "success" || outcome === "partial") this.log.info("invocation", fields);
     else this.log.warn("invocation failed; batch kept for retry", fields);
   }

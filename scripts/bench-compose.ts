@@ -1,0 +1,136 @@
+/**
+ * `npm run bench:compose`: the same sample listings through `npm start` and through
+ * `docker compose up`, on this machine, one stack after the other. For each stack: a warm-up (one
+ * listing per concurrency slot, which pays the model load), one listing alone (the single-photo
+ * time), then every listing at once. Prints import → completed per listing, the medians and their
+ * ratio, and how long the batch took against ⌈N / concurrency⌉ × single-photo time + 20 %.
+ *
+ *   npm run bench:compose [-- --rounds 2]
+ *
+ * Needs a Docker engine and the pinned images (see docs/compose.md); says so and exits 2 otherwise.
+ */
+import { spawn } from "node:child_process";
+import { parseArgs } from "node:util";
+import { loadManifest, repoRoot } from "@bluemoxon/core";
+import { composeSkipReason, startComposeStack } from "../tests/support/compose-stack.ts";
+import { startStack } from "../tests/support/stack.ts";
+
+const { values } = parseArgs({ options: { rounds: { type: "string", default: "1" } }, strict: true });
+const rounds = Math.max(1, Number(values.rounds));
+const manifest = loadManifest();
+const worker = Object.values(manifest.functions).find((f) => f.service === "worker")!;
+const concurrency = worker.maximumConcurrency;
+
+interface Result {
+  url: string;
+  ok: boolean;
+  latencyMs?: number;
+  error?: string;
+}
+
+/** scripts/e2e.mjs against a running stack; its --json line is the result. */
+function e2e(api: string, apiKey: string, listings: string[]): Promise<Result[]> {
+  return new Promise((resolve, reject) => {
+    const args = [
+      `${repoRoot}/node_modules/zx/build/cli.js`,
+      `${repoRoot}/scripts/e2e.mjs`,
+      "--api",
+      api,
+      "--api-key",
+      apiKey,
+      "--json",
+      "--timeout",
+      "900",
+    ];
+    for (const l of listings) args.push("--listing", l);
+    const child = spawn(process.execPath, args, {
+      cwd: repoRoot,
+      env: { ...process.env, FORCE_COLOR: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (out += d));
+    child.on("exit", () => {
+      const line = out.split("\n").findLast((l) => l.startsWith("["));
+      if (!line) reject(new Error(`e2e printed no results:\n${out.slice(-3000)}`));
+      else resolve(JSON.parse(line) as Result[]);
+    });
+  });
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const sec = (ms: number) => (ms / 1000).toFixed(1);
+
+const listings = ["175598765432", "266012345678", "315209876543", "404411223344"].map((id) => `https://www.ebay.com/itm/${id}`);
+
+async function measure(api: string, apiKey: string) {
+  await e2e(api, apiKey, listings.slice(0, concurrency)); // warm every slot
+  const singles: number[] = [];
+  const batch: Result[][] = [];
+  for (let r = 0; r < rounds; r++) {
+    const [one] = await e2e(api, apiKey, listings.slice(0, 1));
+    if (!one.ok) throw new Error(`single listing failed: ${one.error}`);
+    singles.push(one.latencyMs!);
+    const all = await e2e(api, apiKey, listings);
+    const failed = all.filter((x) => !x.ok);
+    if (failed.length) throw new Error(`batch failed: ${failed.map((f) => f.error).join("; ")}`);
+    batch.push(all);
+  }
+  return { single: median(singles), batch };
+}
+
+const problem = await composeSkipReason();
+if (problem) {
+  console.error(`bench:compose needs Docker: ${problem}`);
+  process.exit(2);
+}
+
+console.log(
+  `bench:compose — ${listings.length} listings, worker maximumConcurrency ${concurrency}, batchSize ${worker.batchSize}, ${rounds} round(s)\n`,
+);
+const local = await startStack({ timeoutMs: 180_000 });
+let npmStart: Awaited<ReturnType<typeof measure>>;
+try {
+  npmStart = await measure(local.api, local.apiKey);
+} finally {
+  await local.stop();
+}
+const compose = await startComposeStack({ project: "bluemoxon-compose-bench" });
+let composed: Awaited<ReturnType<typeof measure>>;
+try {
+  composed = await measure(compose.api, compose.apiKey);
+} finally {
+  await compose.stop();
+}
+
+console.log("| listing (all at once) | npm start | compose | ratio |");
+console.log("|---|---:|---:|---:|");
+const perListing = (m: typeof npmStart, url: string) => median(m.batch.map((b) => b.find((x) => x.url === url)!.latencyMs!));
+const localAll: number[] = [];
+const composeAll: number[] = [];
+for (const url of listings) {
+  const a = perListing(npmStart, url);
+  const b = perListing(composed, url);
+  localAll.push(a);
+  composeAll.push(b);
+  console.log(`| ${url.split("/").pop()} | ${sec(a)} s | ${sec(b)} s | ${(b / a).toFixed(2)}× |`);
+}
+console.log(
+  `| **median** | ${sec(median(localAll))} s | ${sec(median(composeAll))} s | **${(median(composeAll) / median(localAll)).toFixed(2)}×** (aim ≤ 1.5×) |`,
+);
+
+console.log("\n| stack | single photo (warm) | all N at once (slowest) | bound ⌈N/c⌉ × single × 1.2 | within |");
+console.log("|---|---:|---:|---:|---|");
+for (const [name, m] of [
+  ["npm start", npmStart],
+  ["compose", composed],
+] as const) {
+  const total = median(m.batch.map((b) => Math.max(...b.map((x) => x.latencyMs!))));
+  const bound = Math.ceil(listings.length / concurrency) * m.single * 1.2;
+  console.log(`| ${name} | ${sec(m.single)} s | ${sec(total)} s | ${sec(bound)} s | ${total <= bound ? "yes" : "no"} |`);
+}
+console.log(`\ncompose: ${compose.timings.map(([l, ms]) => `${l} ${sec(ms)} s`).join(", ")}`);

@@ -48,9 +48,14 @@ try {
     environment: values.environment ?? process.env.PIPELINE_ENV ?? "local",
     region: values.region,
     iam: values.iam && !values["no-iam"] ? { enforce: true, principals: [] } : undefined,
+    adminToken: process.env.EMULATOR_ADMIN_TOKEN || undefined,
     log,
   });
   process.stdout.write(`emulator ready ${emulator.url}\n`);
+  // Without a data folder the only way to hand out the per-start token of /_emulator/* is to say it.
+  if (!values["data-dir"] && !process.env.EMULATOR_DATA_DIR && !process.env.EMULATOR_ADMIN_TOKEN) {
+    process.stdout.write(`emulator admin token ${emulator.adminToken}\n`);
+  }
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

@@ -4,21 +4,23 @@
  * optional persistence, and provisioning from `pipeline.json`.
  */
 import { randomUUID } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { Logger, Manifest, Provisioned } from "@bluemoxon/core";
+import { AdminGate } from "./admin-gate.ts";
 import { AwsServiceError, EmulatorError } from "./errors.ts";
 import { FaultInjector } from "./fault-injector.ts";
 import { type EmulatorRequest, type HttpReply, jsonReply, sendReply } from "./http-reply.ts";
 import { type IamApi, IamGate, type IamOptions } from "./iam-gate.ts";
 import { SnapshotWriter } from "./persistence/snapshot-writer.ts";
+import { s3ErrorReply } from "./s3/s3-errors.ts";
 import { S3Service } from "./s3/s3-service.ts";
 import { type BucketSnapshot, S3Store } from "./s3/s3-store.ts";
-import { type Secret, SecretsService } from "./secrets/secrets-service.ts";
+import { type Secret, SecretsService, secretsErrorReply } from "./secrets/secrets-service.ts";
 import type { ServiceCall } from "./service-call.ts";
-import { isSqsRequest, sqsCall } from "./sqs/sqs-protocol.ts";
+import { isSqsRequest, jsonError, sqsCall, xmlError } from "./sqs/sqs-protocol.ts";
 import { type QueueSnapshot, SqsService } from "./sqs/sqs-service.ts";
 
 export interface EmulatorLog {
@@ -42,6 +44,8 @@ export interface EmulatorOptions {
   region?: string;
   iam?: IamOptions;
   log?: EmulatorLog;
+  /** Token `/_emulator/*` requires (`authorization: Bearer <token>`); random per start when unset. */
+  adminToken?: string;
 }
 
 export interface Emulator {
@@ -51,6 +55,8 @@ export interface Emulator {
   accountId: string;
   faults: FaultInjector;
   iam: IamApi;
+  /** The bearer token of `/_emulator/*` (also in `<dataDir>/admin-token`). */
+  adminToken: string;
   /** What provisioning created (`provisionPipeline`'s result), when a manifest was given. */
   resources?: Provisioned;
   close(): Promise<void>;
@@ -92,6 +98,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     return { markDirty: (after?: () => void) => writer.markDirty(after), initial: SnapshotWriter.read<T>(path) };
   };
   if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const adminGate = new AdminGate({ token: options.adminToken, host });
+  if (dataDir) writeFileSync(join(dataDir, "admin-token"), adminGate.token, { mode: 0o600 });
 
   // Declared before their persistence hooks, which serialize them later.
   let sqs: SqsService;
@@ -110,6 +118,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   secrets = new SecretsService({ region, accountId, onChange: () => secretsPersist.markDirty() });
   if (secretsPersist.initial) secrets.restore(secretsPersist.initial);
 
+  // What renders an error raised while routing, before the request has become a call.
+  const routeFailure = (req: EmulatorRequest): ServiceCall => {
+    const target = req.headers["x-amz-target"];
+    const service = target?.startsWith("secretsmanager.") ? "secretsmanager" : isSqsRequest(req) ? "sqs" : "s3";
+    const renderError =
+      service === "secretsmanager"
+        ? secretsErrorReply
+        : service === "sqs"
+          ? (e: AwsServiceError) => (target ? jsonError(e) : xmlError(e, req.requestId))
+          : (e: AwsServiceError) => s3ErrorReply(e, req.requestId, req.method === "HEAD");
+    return { service, operation: "Unknown", authorizations: [], run: () => ({ status: 500 }), renderError };
+  };
   const route = (req: EmulatorRequest): ServiceCall => {
     const target = req.headers["x-amz-target"];
     if (target?.startsWith("secretsmanager.")) return secrets.call(req);
@@ -119,6 +139,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   const admin = (req: EmulatorRequest): HttpReply => {
     const path = req.rawPath.replace(/\/+$/, "");
+    const refused = adminGate.refuse(req.headers);
+    if (refused) return refused;
     try {
       if (path === "/_emulator/health" && req.method === "GET")
         return jsonReply(200, { status: "ok", services: ["sqs", "s3", "secretsmanager"] });
@@ -148,9 +170,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   const handle = async (req: EmulatorRequest, res: ServerResponse): Promise<void> => {
     if (req.rawPath.startsWith("/_emulator/")) return sendReply(res, admin(req), req.requestId);
-    const call = route(req);
     const head = req.method === "HEAD";
+    let call: ServiceCall = routeFailure(req);
     try {
+      call = route(req);
       if (faults.active) {
         const fault = faults.match(call.service, call.operation, call.resource);
         if (fault?.latencyMs) await new Promise((r) => setTimeout(r, fault.latencyMs));
@@ -218,6 +241,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     accountId,
     faults,
     iam,
+    adminToken: adminGate.token,
     resources,
     close() {
       closing ??= (async () => {

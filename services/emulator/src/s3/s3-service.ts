@@ -30,9 +30,9 @@ export class S3Service {
 
   call(req: EmulatorRequest): ServiceCall {
     const [rawBucket, ...rest] = req.rawPath.slice(1).split("/");
-    const bucketName = rawBucket ? decodeURIComponent(rawBucket) : "";
+    const bucketName = rawBucket ? decodePath(rawBucket) : "";
     const hasKey = rest.length > 0 && !(rest.length === 1 && rest[0] === "");
-    const key = hasKey ? decodeURIComponent(rest.join("/")) : "";
+    const key = hasKey ? decodePath(rest.join("/")) : "";
     const q = req.query;
     const m = req.method;
     const bucketArn = `arn:aws:s3:::${bucketName}`;
@@ -799,8 +799,21 @@ export function parseRange(header: string, size: number): [number, number] | "in
   return [start, end];
 }
 
+function decodePath(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw s3Error("InvalidURI", "Couldn't parse the specified URI.", 400, { URI: raw });
+  }
+}
+
 function parseCopySource(header: string): { bucket: string; key: string } {
-  const path = decodeURIComponent(header.replace(/\?.*$/, "")).replace(/^\//, "");
+  let path: string;
+  try {
+    path = decodeURIComponent(header.replace(/\?.*$/, "")).replace(/^\//, "");
+  } catch {
+    throw invalidArgument("Invalid copy source encoding", "x-amz-copy-source", header);
+  }
   const slash = path.indexOf("/");
   if (slash <= 0) throw invalidArgument("Invalid copy source object key", "x-amz-copy-source", header);
   return { bucket: path.slice(0, slash), key: path.slice(slash + 1) };

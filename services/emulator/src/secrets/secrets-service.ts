@@ -80,6 +80,17 @@ export class SecretsService {
 
   /** Finds a secret by name, full ARN or ARN without the random suffix; purges ones past their deletion date. */
   find(id: unknown): Secret | undefined {
+    const secret = this.lookup(id);
+    if (secret && expired(secret)) {
+      this.secrets.delete(secret.name);
+      this.changed();
+      return undefined;
+    }
+    return secret;
+  }
+
+  /** Like `find`, without purging anything (an expired secret is returned): for routing, which runs before faults and IAM. */
+  lookup(id: unknown): Secret | undefined {
     if (typeof id !== "string" || id === "") return undefined;
     let secret = this.secrets.get(id);
     if (!secret && id.startsWith("arn:")) {
@@ -89,11 +100,6 @@ export class SecretsService {
           break;
         }
       }
-    }
-    if (secret?.deletionDate !== undefined && secret.deletionDate <= Date.now()) {
-      this.secrets.delete(secret.name);
-      this.changed();
-      return undefined;
     }
     return secret;
   }
@@ -108,7 +114,8 @@ export class SecretsService {
       invalid = true;
     }
     const id = operation === "CreateSecret" ? input.Name : input.SecretId;
-    const existing = this.find(id);
+    const found = this.lookup(id);
+    const existing = found && !expired(found) ? found : undefined;
     // CreateSecret is authorized against the ARN the secret is about to get.
     const pendingArn = operation === "CreateSecret" && typeof input.Name === "string" && !existing ? this.newArn(input.Name) : undefined;
     const resource =
@@ -404,6 +411,10 @@ export function secretsErrorReply(error: AwsServiceError): HttpReply {
     headers: { "content-type": "application/x-amz-json-1.1", "x-amzn-errortype": error.code, ...error.details.headers },
     body: JSON.stringify({ __type: error.code, Message: error.message, message: error.message }),
   };
+}
+
+function expired(secret: Secret): boolean {
+  return secret.deletionDate !== undefined && secret.deletionDate <= Date.now();
 }
 
 function startOfDay(ms: number): number {

@@ -62,9 +62,12 @@ export function sqsCall(req: EmulatorRequest, service: SqsService, region: strin
     if (req.body.length) for (const [k, v] of new URLSearchParams(req.body.toString("utf8"))) params.append(k, v);
     operation = params.get("Action") ?? "";
     input = queryInput(params);
-    if (!input.QueueUrl && /^\/[^/]+\/[^/]+\/?$/.test(req.rawPath)) input.QueueUrl = req.rawPath;
+    if (/^\/[^/]+\/[^/]+\/?$/.test(req.rawPath)) {
+      if (!input.QueueUrl) input.QueueUrl = req.rawPath;
+      else if (SqsService.nameFromUrl(input.QueueUrl) !== SqsService.nameFromUrl(req.rawPath)) throw conflictingQueue("QueueUrl", req.rawPath);
+    }
   }
-  const queueName = typeof input.QueueName === "string" ? input.QueueName : SqsService.nameFromUrl(input.QueueUrl);
+  const queueName = actedOnQueue(operation, input);
   const arn = queueName ? `arn:aws:sqs:${region}:${accountId}:${queueName}` : `arn:aws:sqs:${region}:${accountId}:*`;
   const renderError = (error: AwsServiceError) => (json ? jsonError(error) : xmlError(error, req.requestId));
   return {
@@ -87,6 +90,32 @@ export function sqsCall(req: EmulatorRequest, service: SqsService, region: strin
         : xmlResult(operation, output, req.requestId);
     },
   };
+}
+
+const byName = new Set(["CreateQueue", "GetQueueUrl"]);
+
+/**
+ * The queue the operation acts on, which is what IAM authorizes: `QueueName` for the two
+ * operations that take one, `QueueUrl` for every other. A request naming a second queue in the
+ * other member is refused, so a policy can never be checked against a queue the call does not touch.
+ */
+function actedOnQueue(operation: string, input: Input): string | undefined {
+  const name = typeof input.QueueName === "string" && input.QueueName !== "" ? input.QueueName : undefined;
+  const fromUrl = SqsService.nameFromUrl(input.QueueUrl);
+  if (byName.has(operation)) {
+    if (fromUrl !== undefined && fromUrl !== name) throw conflictingQueue("QueueUrl", String(input.QueueUrl));
+    return name;
+  }
+  if (name !== undefined && name !== fromUrl) throw conflictingQueue("QueueName", name);
+  return fromUrl;
+}
+
+function conflictingQueue(member: string, value: string): AwsServiceError {
+  return new ServiceError(
+    "InvalidParameterValue",
+    `Value ${value} for parameter ${member} is invalid. Reason: it names a different queue than the one the request acts on.`,
+    400,
+  );
 }
 
 export function jsonError(error: AwsServiceError): HttpReply {

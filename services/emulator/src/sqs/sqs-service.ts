@@ -87,7 +87,12 @@ export class SqsService {
     if (typeof url !== "string" || !url) return undefined;
     const path = url.replace(/^[a-z]+:\/\/[^/]*/i, "").replace(/[?#].*$/, "");
     const parts = path.split("/").filter(Boolean);
-    return parts.length ? decodeURIComponent(parts[parts.length - 1]) : undefined;
+    if (!parts.length) return undefined;
+    try {
+      return decodeURIComponent(parts[parts.length - 1]);
+    } catch {
+      return parts[parts.length - 1];
+    }
   }
 
   private changed(): void {

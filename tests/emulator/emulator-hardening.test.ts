@@ -81,7 +81,12 @@ describe("expired secrets", () => {
         { name: "gone", arn, tags: [], createdAt: past, lastChangedAt: past, deletedAt: past - 1000, deletionDate: past, versions: [] },
       ]),
     );
-    const stranger = { name: "stranger", accessKeyId: "AKIASTRANGER00000001", secretAccessKey: "stranger-secret-000000000000000000000000", statements: [] };
+    const stranger = {
+      name: "stranger",
+      accessKeyId: "AKIASTRANGER00000001",
+      secretAccessKey: "stranger-secret-000000000000000000000000",
+      statements: [],
+    };
     const first = await startEmulator({ port: 0, dataDir, iam: { enforce: true, principals: [stranger] } });
     const denied = await new SecretsManagerClient({ endpoint: first.url, region, credentials: stranger, maxAttempts: 1 })
       .send(new DescribeSecretCommand({ SecretId: "gone" }))
@@ -92,7 +97,12 @@ describe("expired secrets", () => {
     expect(names()).toEqual(["gone"]);
 
     const second = await startEmulator({ port: 0, dataDir, iam: { enforce: true, principals: [] } });
-    const missing = await new SecretsManagerClient({ endpoint: second.url, region, credentials: second.iam.adminCredentials, maxAttempts: 1 })
+    const missing = await new SecretsManagerClient({
+      endpoint: second.url,
+      region,
+      credentials: second.iam.adminCredentials,
+      maxAttempts: 1,
+    })
       .send(new DescribeSecretCommand({ SecretId: "gone" }))
       .catch((e) => e);
     expect(missing.name).toBe("ResourceNotFoundException");
@@ -155,7 +165,12 @@ describe("the admin API", () => {
       const fault = JSON.stringify({ service: "sqs", latencyMs: 600_000 });
       const auth = { authorization: `Bearer ${emulator.adminToken}` };
       const post = (headers: Record<string, string>) =>
-        rawRequest(emulator.url, { method: "POST", path: "/_emulator/faults", headers: { "content-type": "text/plain", ...headers }, body: fault });
+        rawRequest(emulator.url, {
+          method: "POST",
+          path: "/_emulator/faults",
+          headers: { "content-type": "text/plain", ...headers },
+          body: fault,
+        });
 
       const crossOrigin = await post({ ...auth, origin: "http://evil.example" });
       expect(crossOrigin.status).toBe(403);

@@ -248,7 +248,7 @@ describe("emulator with the AWS SDK v3", () => {
     emulator.faults.clear();
     expect(await (await fetch(`${emulator.url}/_emulator/health`, { headers: admin })).json()).toEqual({
       status: "ok",
-      services: ["sqs", "s3", "secretsmanager"],
+      services: ["sqs", "secretsmanager", "s3"],
     });
   });
 });

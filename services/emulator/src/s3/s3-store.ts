@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
+import type { ServiceState } from "../emulated-service.ts";
 import { atomicWrite } from "../persistence/atomic-write.ts";
 import type { ChecksumAlgorithm } from "./checksums.ts";
 
@@ -67,7 +68,8 @@ export interface BucketSnapshot {
   objects: Omit<S3Object, "body">[];
 }
 
-export class S3Store {
+export class S3Store implements ServiceState<BucketSnapshot[]> {
+  readonly file = "s3.json";
   readonly buckets = new Map<string, Bucket>();
   private readonly bodiesDir: string | undefined;
   private orphanFiles: string[] = [];

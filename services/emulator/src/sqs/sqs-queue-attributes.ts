@@ -1,0 +1,110 @@
+/** Queue attributes: defaults, what may be set (validated as SQS does) and what `GetQueueAttributes` computes. */
+import type { QueueAttributeName } from "@aws-sdk/client-sqs";
+import { invalidParameter, sqsError } from "./sqs-errors.ts";
+import type { SqsQueue } from "./sqs-queue.ts";
+
+export type QueueAttributes = Partial<Record<QueueAttributeName, string>>;
+
+export const defaultAttributes: Record<string, string> = {
+  VisibilityTimeout: "30",
+  MaximumMessageSize: "262144",
+  MessageRetentionPeriod: "345600",
+  DelaySeconds: "0",
+  ReceiveMessageWaitTimeSeconds: "0",
+};
+const ranges: Record<string, [number, number]> = {
+  VisibilityTimeout: [0, 43_200],
+  MaximumMessageSize: [1024, 1_048_576],
+  MessageRetentionPeriod: [60, 1_209_600],
+  DelaySeconds: [0, 900],
+  ReceiveMessageWaitTimeSeconds: [0, 20],
+};
+const settable = new Set([
+  ...Object.keys(defaultAttributes),
+  "RedrivePolicy",
+  "RedriveAllowPolicy",
+  "Policy",
+  "SqsManagedSseEnabled",
+  "KmsMasterKeyId",
+  "KmsDataKeyReusePeriodSeconds",
+]);
+const readable = new Set([
+  ...settable,
+  "All",
+  "QueueArn",
+  "ApproximateNumberOfMessages",
+  "ApproximateNumberOfMessagesNotVisible",
+  "ApproximateNumberOfMessagesDelayed",
+  "CreatedTimestamp",
+  "LastModifiedTimestamp",
+]);
+
+/** Checked and normalised attributes; `queueExists` resolves a redrive target. */
+export function validateQueueAttributes(attributes: QueueAttributes, queueExists: (arn: string) => boolean): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, raw] of Object.entries(attributes ?? {})) {
+    const value = String(raw);
+    if (name === "FifoQueue" || name === "ContentBasedDeduplication" || name === "DeduplicationScope" || name === "FifoThroughputLimit") {
+      if (name === "FifoQueue" && value === "false") continue;
+      throw sqsError("UnsupportedOperation", "FIFO queues are not supported by the BlueMoxon emulator; use a standard queue.");
+    }
+    if (!settable.has(name)) throw sqsError("InvalidAttributeName", `Unknown Attribute ${name}.`);
+    const range = ranges[name];
+    if (range) {
+      const n = Number(value);
+      if (value.trim() === "" || !Number.isInteger(n) || n < range[0] || n > range[1]) {
+        throw sqsError("InvalidAttributeValue", `Invalid value for the parameter ${name}.`);
+      }
+      out[name] = String(n);
+      continue;
+    }
+    if (name === "RedrivePolicy" && value !== "") {
+      out[name] = validateRedrivePolicy(value, queueExists);
+      continue;
+    }
+    out[name] = value;
+  }
+  return out;
+}
+
+function validateRedrivePolicy(value: string, queueExists: (arn: string) => boolean): string {
+  let parsed: { deadLetterTargetArn?: unknown; maxReceiveCount?: unknown };
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw invalidParameter("Value for parameter RedrivePolicy is invalid. Reason: Redrive policy is not a valid JSON map.");
+  }
+  const max = Number(parsed.maxReceiveCount);
+  if (typeof parsed.deadLetterTargetArn !== "string" || !Number.isInteger(max) || max < 1 || max > 1000) {
+    throw invalidParameter(
+      "Value for parameter RedrivePolicy is invalid. Reason: Redrive policy requires deadLetterTargetArn and maxReceiveCount (1 to 1000).",
+    );
+  }
+  if (!queueExists(parsed.deadLetterTargetArn)) {
+    throw sqsError(
+      "AWS.SimpleQueueService.NonExistentQueue",
+      `Value ${value} for parameter RedrivePolicy is invalid. Reason: Dead letter target does not exist.`,
+    );
+  }
+  return JSON.stringify({ deadLetterTargetArn: parsed.deadLetterTargetArn, maxReceiveCount: max });
+}
+
+/** The attributes `names` asks for (`All` for every one), stored and computed. */
+export function readQueueAttributes(queue: SqsQueue, names: string[]): Record<string, string> {
+  for (const n of names) if (!readable.has(n)) throw sqsError("InvalidAttributeName", `Unknown Attribute ${n}.`);
+  const all = names.includes("All");
+  const counts = queue.counts();
+  const computed: Record<string, string> = {
+    QueueArn: queue.arn,
+    ApproximateNumberOfMessages: String(counts.visible),
+    ApproximateNumberOfMessagesNotVisible: String(counts.inFlight),
+    ApproximateNumberOfMessagesDelayed: String(counts.delayed),
+    CreatedTimestamp: String(Math.floor(queue.createdAt / 1000)),
+    LastModifiedTimestamp: String(Math.floor(queue.lastModified / 1000)),
+    SqsManagedSseEnabled: "false",
+    ...queue.attributes,
+  };
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(computed)) if (all || names.includes(k)) out[k] = v;
+  return out;
+}

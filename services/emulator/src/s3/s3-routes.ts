@@ -4,6 +4,7 @@
  * operation's input and its result a reply. The first matching row wins; none matching is 501.
  */
 import { asArray } from "../xml.ts";
+import { bucketConfigRoutes } from "./s3-bucket-config-routes.ts";
 import { listObjects } from "./s3-listing.ts";
 import { multipartRoutes } from "./s3-multipart-routes.ts";
 import { objectFieldsFromHeaders } from "./s3-object-fields.ts";
@@ -14,6 +15,7 @@ import { iso, owner, xmlReply, xmlTextReply } from "./s3-xml-reply.ts";
 
 export const s3Routes: S3Route[] = [
   ...multipartRoutes,
+  ...bucketConfigRoutes,
   {
     operation: "ListBuckets",
     method: "GET",

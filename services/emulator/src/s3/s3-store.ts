@@ -60,12 +60,15 @@ export interface Bucket {
   objects: Map<string, S3Object>;
   uploads: Map<string, MultipartUpload>;
   sortedKeys?: string[];
+  /** Bucket sub-resources set by Put* calls (`policy`, `tagging`, …): the document as sent. */
+  config: Record<string, string>;
 }
 
 export interface BucketSnapshot {
   name: string;
   createdAt: number;
   objects: Omit<S3Object, "body">[];
+  config?: Record<string, string>;
 }
 
 export class S3Store implements ServiceState<BucketSnapshot[]> {
@@ -90,10 +93,17 @@ export class S3Store implements ServiceState<BucketSnapshot[]> {
   }
 
   createBucket(name: string): Bucket {
-    const bucket: Bucket = { name, createdAt: Date.now(), objects: new Map(), uploads: new Map() };
+    const bucket: Bucket = { name, createdAt: Date.now(), objects: new Map(), uploads: new Map(), config: {} };
     this.buckets.set(name, bucket);
     this.onChange();
     return bucket;
+  }
+
+  /** Sets (a document) or removes (undefined) one sub-resource of a bucket. */
+  setConfig(bucket: Bucket, name: string, document: string | undefined): void {
+    if (document === undefined) delete bucket.config[name];
+    else bucket.config[name] = document;
+    this.onChange();
   }
 
   deleteBucket(name: string): void {
@@ -150,6 +160,7 @@ export class S3Store implements ServiceState<BucketSnapshot[]> {
       name: b.name,
       createdAt: b.createdAt,
       objects: [...b.objects.values()].map(({ body: _b, ...o }) => o),
+      config: b.config,
     }));
   }
 
@@ -160,6 +171,7 @@ export class S3Store implements ServiceState<BucketSnapshot[]> {
         createdAt: b.createdAt,
         objects: new Map(b.objects.map((o) => [o.key, o])),
         uploads: new Map(),
+        config: b.config ?? {},
       });
     }
   }

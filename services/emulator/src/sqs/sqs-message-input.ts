@@ -1,5 +1,5 @@
 /** A message to enqueue, built from a `SendMessage` request or batch entry and validated as SQS does. */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type { MessageAttributeValue as SdkAttributeValue, SendMessageBatchRequestEntry } from "@aws-sdk/client-sqs";
 import { type MessageAttributeValue, md5Hex, md5OfMessageAttributes } from "./message-attributes-md5.ts";
 import { invalidParameter, missingParameter, sqsError } from "./sqs-errors.ts";
@@ -31,6 +31,7 @@ export function newMessage(queue: SqsQueue, entry: MessageEntry, senderId: strin
   if (size > limit) {
     throw invalidParameter(`One or more parameters are invalid. Reason: Message must be shorter than ${limit} bytes.`);
   }
+  const fifo = fifoFields(queue, entry, body);
   const delay = entry.DelaySeconds === undefined ? queue.num("DelaySeconds") : Number(entry.DelaySeconds);
   if (!Number.isInteger(delay) || delay < 0 || delay > 900) {
     throw invalidParameter(
@@ -53,7 +54,45 @@ export function newMessage(queue: SqsQueue, entry: MessageEntry, senderId: strin
     visibleAt: now + delay * 1000,
     gen: 0,
     deleted: false,
+    ...fifo,
   };
+}
+
+let lastSequence = 0n;
+
+/** Group, deduplication id and sequence number: required (or derived from the body) on FIFO queues; on standard ones only a group may be given. */
+function fifoFields(queue: SqsQueue, entry: MessageEntry, body: string): Partial<SqsMessage> {
+  const group = entry.MessageGroupId;
+  if (group !== undefined && !/^[\x21-\x7e]{1,128}$/.test(group))
+    throw invalidParameter(`Value ${group} for parameter MessageGroupId is invalid.`);
+  if (!queue.fifo) {
+    if (entry.MessageDeduplicationId !== undefined) {
+      throw invalidParameter(
+        `Value ${entry.MessageDeduplicationId} for parameter MessageDeduplicationId is invalid. Reason: The request include parameter that is not valid for this queue type.`,
+      );
+    }
+    return group === undefined ? {} : { groupId: group };
+  }
+  if (group === undefined || group === "") throw missingParameter("MessageGroupId");
+  if (entry.DelaySeconds !== undefined && Number(entry.DelaySeconds) !== 0) {
+    throw invalidParameter(
+      `Value ${entry.DelaySeconds} for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type.`,
+    );
+  }
+  let deduplicationId = entry.MessageDeduplicationId;
+  if (deduplicationId === undefined && queue.attributes.ContentBasedDeduplication === "true") {
+    deduplicationId = createHash("sha256").update(body).digest("hex");
+  }
+  if (deduplicationId === undefined) {
+    throw invalidParameter("The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly");
+  }
+  if (!/^[\x21-\x7e]{1,128}$/.test(deduplicationId)) {
+    throw invalidParameter(`Value ${deduplicationId} for parameter MessageDeduplicationId is invalid.`);
+  }
+  // Increasing, 20 digits (fixed width, so string order is numeric order), like SQS's.
+  const candidate = BigInt(Date.now()) * 1_000_000n;
+  lastSequence = candidate > lastSequence ? candidate : lastSequence + 1n;
+  return { groupId: group, deduplicationId, sequenceNumber: lastSequence.toString().padStart(20, "0") };
 }
 
 /** Total bytes of a batch's bodies, which SQS limits like one message. */

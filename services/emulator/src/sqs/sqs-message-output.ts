@@ -2,13 +2,23 @@
 import { type MessageAttributeValue, md5OfMessageAttributes } from "./message-attributes-md5.ts";
 import type { SqsMessage } from "./sqs-queue.ts";
 
-const systemAttributeNames = ["SenderId", "SentTimestamp", "ApproximateReceiveCount", "ApproximateFirstReceiveTimestamp", "AWSTraceHeader"];
+const systemAttributeNames = [
+  "SenderId",
+  "SentTimestamp",
+  "ApproximateReceiveCount",
+  "ApproximateFirstReceiveTimestamp",
+  "AWSTraceHeader",
+  "MessageGroupId",
+  "MessageDeduplicationId",
+  "SequenceNumber",
+];
 
 export interface SentMessage {
   MessageId: string;
   MD5OfMessageBody: string;
   MD5OfMessageAttributes?: string;
   MD5OfMessageSystemAttributes?: string;
+  SequenceNumber?: string;
 }
 
 export interface ReceivedMessage {
@@ -25,6 +35,7 @@ export function sentMessage(msg: SqsMessage): SentMessage {
   const out: SentMessage = { MessageId: msg.id, MD5OfMessageBody: msg.md5Body };
   if (msg.md5Attributes) out.MD5OfMessageAttributes = msg.md5Attributes;
   if (msg.md5SystemAttributes) out.MD5OfMessageSystemAttributes = msg.md5SystemAttributes;
+  if (msg.sequenceNumber) out.SequenceNumber = msg.sequenceNumber;
   return out;
 }
 
@@ -40,6 +51,9 @@ export function receivedMessage(msg: SqsMessage, systemNames: string[], attrFilt
     };
     const trace = msg.systemAttributes?.AWSTraceHeader?.StringValue;
     if (trace) values.AWSTraceHeader = trace;
+    if (msg.groupId !== undefined) values.MessageGroupId = msg.groupId;
+    if (msg.deduplicationId !== undefined) values.MessageDeduplicationId = msg.deduplicationId;
+    if (msg.sequenceNumber !== undefined) values.SequenceNumber = msg.sequenceNumber;
     const attrs: Record<string, string> = {};
     for (const name of systemAttributeNames) {
       if ((all || systemNames.includes(name)) && values[name] !== undefined) attrs[name] = values[name];

@@ -28,8 +28,21 @@ const settable = new Set([
   "KmsMasterKeyId",
   "KmsDataKeyReusePeriodSeconds",
 ]);
+/** FIFO-only attributes and the values each accepts (FifoQueue is set at creation only). */
+const fifoValues: Record<string, string[]> = {
+  ContentBasedDeduplication: ["true", "false"],
+  DeduplicationScope: ["queue", "messageGroup"],
+  FifoThroughputLimit: ["perQueue", "perMessageGroupId"],
+};
+export const fifoDefaults: Record<string, string> = {
+  FifoQueue: "true",
+  ContentBasedDeduplication: "false",
+  DeduplicationScope: "queue",
+  FifoThroughputLimit: "perQueue",
+};
 const readable = new Set([
   ...settable,
+  ...Object.keys(fifoDefaults),
   "All",
   "QueueArn",
   "ApproximateNumberOfMessages",
@@ -39,14 +52,25 @@ const readable = new Set([
   "LastModifiedTimestamp",
 ]);
 
-/** Checked and normalised attributes; `queueExists` resolves a redrive target. */
-export function validateQueueAttributes(attributes: QueueAttributes, queueExists: (arn: string) => boolean): Record<string, string> {
+/**
+ * Checked and normalised attributes of a queue that is (or is being created as) FIFO or not;
+ * `queueType` tells a redrive target's type (undefined: no such queue). `FifoQueue` is the
+ * caller's to check: it is only valid when creating.
+ */
+export function validateQueueAttributes(
+  attributes: QueueAttributes,
+  fifo: boolean,
+  queueType: (arn: string) => "fifo" | "standard" | undefined,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, raw] of Object.entries(attributes ?? {})) {
     const value = String(raw);
-    if (name === "FifoQueue" || name === "ContentBasedDeduplication" || name === "DeduplicationScope" || name === "FifoThroughputLimit") {
-      if (name === "FifoQueue" && value === "false") continue;
-      throw sqsError("UnsupportedOperation", "FIFO queues are not supported by the BlueMoxon emulator; use a standard queue.");
+    if (name === "FifoQueue") continue;
+    if (fifoValues[name]) {
+      if (!fifo) throw sqsError("InvalidAttributeName", `Unknown Attribute ${name}.`);
+      if (!fifoValues[name].includes(value)) throw sqsError("InvalidAttributeValue", `Invalid value for the parameter ${name}.`);
+      out[name] = value;
+      continue;
     }
     if (!settable.has(name)) throw sqsError("InvalidAttributeName", `Unknown Attribute ${name}.`);
     const range = ranges[name];
@@ -59,7 +83,7 @@ export function validateQueueAttributes(attributes: QueueAttributes, queueExists
       continue;
     }
     if (name === "RedrivePolicy" && value !== "") {
-      out[name] = validateRedrivePolicy(value, queueExists);
+      out[name] = validateRedrivePolicy(value, fifo, queueType);
       continue;
     }
     out[name] = value;
@@ -67,7 +91,7 @@ export function validateQueueAttributes(attributes: QueueAttributes, queueExists
   return out;
 }
 
-function validateRedrivePolicy(value: string, queueExists: (arn: string) => boolean): string {
+function validateRedrivePolicy(value: string, fifo: boolean, queueType: (arn: string) => "fifo" | "standard" | undefined): string {
   let parsed: { deadLetterTargetArn?: unknown; maxReceiveCount?: unknown };
   try {
     parsed = JSON.parse(value);
@@ -80,10 +104,16 @@ function validateRedrivePolicy(value: string, queueExists: (arn: string) => bool
       "Value for parameter RedrivePolicy is invalid. Reason: Redrive policy requires deadLetterTargetArn and maxReceiveCount (1 to 1000).",
     );
   }
-  if (!queueExists(parsed.deadLetterTargetArn)) {
+  const target = queueType(parsed.deadLetterTargetArn);
+  if (!target) {
     throw sqsError(
       "AWS.SimpleQueueService.NonExistentQueue",
       `Value ${value} for parameter RedrivePolicy is invalid. Reason: Dead letter target does not exist.`,
+    );
+  }
+  if ((target === "fifo") !== fifo) {
+    throw invalidParameter(
+      `Value ${value} for parameter RedrivePolicy is invalid. Reason: Dead-letter queue must be same type of queue as the source.`,
     );
   }
   return JSON.stringify({ deadLetterTargetArn: parsed.deadLetterTargetArn, maxReceiveCount: max });

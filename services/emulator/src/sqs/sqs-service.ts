@@ -26,7 +26,13 @@ import { invalidParameter, missingParameter, queueDoesNotExist, sqsError } from 
 import { batchBytes, type MessageEntry, newMessage } from "./sqs-message-input.ts";
 import { type ReceivedMessage, receivedMessage, type SentMessage, sentMessage } from "./sqs-message-output.ts";
 import { parseReceiptHandle, type SqsMessage, type SqsQueue } from "./sqs-queue.ts";
-import { defaultAttributes, type QueueAttributes, readQueueAttributes, validateQueueAttributes } from "./sqs-queue-attributes.ts";
+import {
+  defaultAttributes,
+  fifoDefaults,
+  type QueueAttributes,
+  readQueueAttributes,
+  validateQueueAttributes,
+} from "./sqs-queue-attributes.ts";
 import { SqsStore, type SqsStoreOptions } from "./sqs-store.ts";
 
 export type SendMessageInput = MessageEntry & { QueueUrl: string | undefined };
@@ -66,20 +72,30 @@ export class SqsService {
     return queue;
   }
 
-  private validAttributes(attributes: QueueAttributes | undefined): Record<string, string> {
-    return validateQueueAttributes(attributes ?? {}, (arn) => this.store.byArn(arn) !== undefined);
+  private validAttributes(attributes: QueueAttributes | undefined, fifo: boolean): Record<string, string> {
+    return validateQueueAttributes(attributes ?? {}, fifo, (arn) => {
+      const queue = this.store.byArn(arn);
+      return queue ? (queue.fifo ? "fifo" : "standard") : undefined;
+    });
   }
 
   CreateQueue(input: CreateQueueInput): { QueueUrl: string } {
     const name = input.QueueName;
     if (typeof name !== "string" || name === "") throw missingParameter("QueueName");
-    if (name.endsWith(".fifo")) {
-      throw sqsError("UnsupportedOperation", "FIFO queues are not supported by the BlueMoxon emulator; use a standard queue.");
+    const fifoAttribute = input.Attributes?.FifoQueue;
+    if (fifoAttribute !== undefined && fifoAttribute !== "true" && fifoAttribute !== "false") {
+      throw sqsError("InvalidAttributeValue", "Invalid value for the parameter FifoQueue.");
     }
-    if (!queueNamePattern.test(name)) {
+    const fifo = fifoAttribute === "true";
+    if (fifo && (!name.endsWith(".fifo") || !queueNamePattern.test(name.slice(0, -5)) || name.length > 80)) {
+      throw invalidParameter(
+        "The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length.",
+      );
+    }
+    if (!fifo && !queueNamePattern.test(name)) {
       throw invalidParameter("Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length");
     }
-    const requested = this.validAttributes(input.Attributes);
+    const requested = { ...(fifo ? fifoDefaults : {}), ...this.validAttributes(input.Attributes, fifo) };
     const existing = this.store.queues.get(name);
     if (existing) {
       for (const [k, v] of Object.entries(requested)) {
@@ -135,16 +151,32 @@ export class SqsService {
 
   SetQueueAttributes(input: SetQueueAttributesRequest): Record<string, never> {
     const queue = this.queueFor(input);
-    queue.setAttributes(this.validAttributes(input.Attributes));
+    if (input.Attributes?.FifoQueue !== undefined) throw sqsError("InvalidAttributeName", "Unknown Attribute FifoQueue.");
+    queue.setAttributes(this.validAttributes(input.Attributes, queue.fifo !== undefined));
     this.store.changed();
     return {};
   }
 
   SendMessage(input: SendMessageInput, senderId = defaultSender): SentMessage {
     const queue = this.queueFor(input);
-    const msg = newMessage(queue, input, senderId);
-    queue.enqueue(msg);
+    const sent = this.send(queue, input, senderId);
     this.store.changed();
+    return sent;
+  }
+
+  /** Enqueues one message, unless a FIFO queue saw its deduplication id in the last five minutes: then it answers as for the first. */
+  private send(queue: SqsQueue, entry: MessageEntry, senderId: string): SentMessage {
+    const msg = newMessage(queue, entry, senderId);
+    const key = deduplicationKey(queue, msg);
+    if (key !== undefined) {
+      const now = Date.now();
+      for (const [k, seen] of queue.sentDeduplicationIds) if (now - seen.at >= deduplicationWindowMs) queue.sentDeduplicationIds.delete(k);
+      const seen = queue.sentDeduplicationIds.get(key);
+      // Accepted, not enqueued again. The MD5s are of what this request sent (the SDK checks them).
+      if (seen) return { ...sentMessage(msg), MessageId: seen.msg.id, SequenceNumber: seen.msg.sequenceNumber };
+      queue.sentDeduplicationIds.set(key, { at: now, msg });
+    }
+    queue.enqueue(msg);
     return sentMessage(msg);
   }
 
@@ -154,11 +186,7 @@ export class SqsService {
     if (batchBytes(entries) > queue.num("MaximumMessageSize")) {
       throw sqsError("BatchRequestTooLong", `Batch requests cannot be longer than ${queue.num("MaximumMessageSize")} bytes.`);
     }
-    return this.batch(entries, (entry) => {
-      const msg = newMessage(queue, entry, senderId);
-      queue.enqueue(msg);
-      return sentMessage(msg);
-    });
+    return this.batch(entries, (entry) => this.send(queue, entry, senderId));
   }
 
   async ReceiveMessage(input: ReceiveMessageRequest): Promise<{ Messages?: ReceivedMessage[] }> {
@@ -311,6 +339,13 @@ export class SqsService {
     this.closed = true;
     for (const abort of [...this.polls]) abort();
   }
+}
+
+const deduplicationWindowMs = 5 * 60_000;
+
+function deduplicationKey(queue: SqsQueue, msg: SqsMessage): string | undefined {
+  if (!queue.fifo || msg.deduplicationId === undefined) return undefined;
+  return queue.attributes.DeduplicationScope === "messageGroup" ? `${msg.groupId}\u0000${msg.deduplicationId}` : msg.deduplicationId;
 }
 
 /** An optional integer parameter within [min, max], `fallback` when absent. */

@@ -52,6 +52,25 @@ const readable = new Set([
   "LastModifiedTimestamp",
 ]);
 
+const queueNamePattern = /^[A-Za-z0-9_-]{1,80}$/;
+
+/** Whether CreateQueue makes a FIFO queue (`FifoQueue=true`, name ending `.fifo`), refusing names that fit neither kind. */
+export function isFifoQueue(name: string, fifoAttribute: string | undefined): boolean {
+  if (fifoAttribute !== undefined && fifoAttribute !== "true" && fifoAttribute !== "false") {
+    throw sqsError("InvalidAttributeValue", "Invalid value for the parameter FifoQueue.");
+  }
+  const fifo = fifoAttribute === "true";
+  if (fifo && (!name.endsWith(".fifo") || !queueNamePattern.test(name.slice(0, -5)) || name.length > 80)) {
+    throw invalidParameter(
+      "The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length.",
+    );
+  }
+  if (!fifo && !queueNamePattern.test(name)) {
+    throw invalidParameter("Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length");
+  }
+  return fifo;
+}
+
 /**
  * Checked and normalised attributes of a queue that is (or is being created as) FIFO or not;
  * `queueType` tells a redrive target's type (undefined: no such queue). `FifoQueue` is the

@@ -20,15 +20,18 @@ import type {
   TagQueueRequest,
   UntagQueueRequest,
 } from "@aws-sdk/client-sqs";
+import { duplicateOf } from "./fifo-deduplication.ts";
 import { longPoll } from "./long-poll.ts";
+import { changeVisibility, messageForHandle } from "./receipt-handles.ts";
 import { type BatchResult, checkBatch, eachEntry } from "./sqs-batch.ts";
 import { invalidParameter, missingParameter, queueDoesNotExist, sqsError } from "./sqs-errors.ts";
 import { batchBytes, type MessageEntry, newMessage } from "./sqs-message-input.ts";
 import { type ReceivedMessage, receivedMessage, type SentMessage, sentMessage } from "./sqs-message-output.ts";
-import { parseReceiptHandle, type SqsMessage, type SqsQueue } from "./sqs-queue.ts";
+import type { SqsMessage, SqsQueue } from "./sqs-queue.ts";
 import {
   defaultAttributes,
   fifoDefaults,
+  isFifoQueue,
   type QueueAttributes,
   readQueueAttributes,
   validateQueueAttributes,
@@ -40,7 +43,6 @@ export type SendMessageBatchInput = { QueueUrl: string | undefined; Entries: (Me
 /** The query protocol spells CreateQueue's tags `Tag.N.Key`, which arrive as `Tags`. */
 export type CreateQueueInput = CreateQueueRequest & { Tags?: Record<string, string> };
 
-const queueNamePattern = /^[A-Za-z0-9_-]{1,80}$/;
 const defaultSender = "AIDAEMULATOR000000000";
 
 export class SqsService {
@@ -82,19 +84,7 @@ export class SqsService {
   CreateQueue(input: CreateQueueInput): { QueueUrl: string } {
     const name = input.QueueName;
     if (typeof name !== "string" || name === "") throw missingParameter("QueueName");
-    const fifoAttribute = input.Attributes?.FifoQueue;
-    if (fifoAttribute !== undefined && fifoAttribute !== "true" && fifoAttribute !== "false") {
-      throw sqsError("InvalidAttributeValue", "Invalid value for the parameter FifoQueue.");
-    }
-    const fifo = fifoAttribute === "true";
-    if (fifo && (!name.endsWith(".fifo") || !queueNamePattern.test(name.slice(0, -5)) || name.length > 80)) {
-      throw invalidParameter(
-        "The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length.",
-      );
-    }
-    if (!fifo && !queueNamePattern.test(name)) {
-      throw invalidParameter("Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length");
-    }
+    const fifo = isFifoQueue(name, input.Attributes?.FifoQueue);
     const requested = { ...(fifo ? fifoDefaults : {}), ...this.validAttributes(input.Attributes, fifo) };
     const existing = this.store.queues.get(name);
     if (existing) {
@@ -167,15 +157,9 @@ export class SqsService {
   /** Enqueues one message, unless a FIFO queue saw its deduplication id in the last five minutes: then it answers as for the first. */
   private send(queue: SqsQueue, entry: MessageEntry, senderId: string): SentMessage {
     const msg = newMessage(queue, entry, senderId);
-    const key = deduplicationKey(queue, msg);
-    if (key !== undefined) {
-      const now = Date.now();
-      for (const [k, seen] of queue.sentDeduplicationIds) if (now - seen.at >= deduplicationWindowMs) queue.sentDeduplicationIds.delete(k);
-      const seen = queue.sentDeduplicationIds.get(key);
-      // Accepted, not enqueued again. The MD5s are of what this request sent (the SDK checks them).
-      if (seen) return { ...sentMessage(msg), MessageId: seen.msg.id, SequenceNumber: seen.msg.sequenceNumber };
-      queue.sentDeduplicationIds.set(key, { at: now, msg });
-    }
+    const earlier = duplicateOf(queue, msg);
+    // Accepted, not enqueued again. The MD5s are of what this request sent (the SDK checks them).
+    if (earlier) return { ...sentMessage(msg), MessageId: earlier.id, SequenceNumber: earlier.sequenceNumber };
     queue.enqueue(msg);
     return sentMessage(msg);
   }
@@ -240,15 +224,6 @@ export class SqsService {
     return true;
   }
 
-  private inFlightMessage(queue: SqsQueue, handle: unknown): SqsMessage | undefined {
-    if (typeof handle !== "string" || handle === "") throw missingParameter("ReceiptHandle");
-    const parsed = parseReceiptHandle(handle);
-    if (!parsed) throw sqsError("ReceiptHandleIsInvalid", `The input receipt handle "${handle}" is not a valid receipt handle.`);
-    if (parsed.queue !== queue.name)
-      throw sqsError("ReceiptHandleIsInvalid", `The input receipt handle "${handle}" is not a valid for this queue.`);
-    return queue.messages.get(parsed.id);
-  }
-
   private batch<E extends { Id: string }, R extends object>(entries: E[], run: (entry: E) => R): BatchResult<R> {
     const result = eachEntry(entries, run);
     if (result.Successful.length) this.store.changed();
@@ -257,7 +232,7 @@ export class SqsService {
 
   DeleteMessage(input: DeleteMessageRequest): Record<string, never> {
     const queue = this.queueFor(input);
-    const msg = this.inFlightMessage(queue, input.ReceiptHandle);
+    const msg = messageForHandle(queue, input.ReceiptHandle);
     // AWS accepts a stale handle of an already-deleted message silently.
     if (msg) {
       queue.remove(msg);
@@ -269,31 +244,15 @@ export class SqsService {
   DeleteMessageBatch(input: DeleteMessageBatchRequest): BatchResult<object> {
     const queue = this.queueFor(input);
     return this.batch(checkBatch(input.Entries), (entry) => {
-      const msg = this.inFlightMessage(queue, entry.ReceiptHandle);
+      const msg = messageForHandle(queue, entry.ReceiptHandle);
       if (msg) queue.remove(msg);
       return {};
     });
   }
 
-  private changeVisibility(queue: SqsQueue, handle: unknown, timeout: unknown): void {
-    const seconds = Number(timeout);
-    if (timeout === undefined) throw missingParameter("VisibilityTimeout");
-    if (!Number.isInteger(seconds) || seconds < 0 || seconds > 43_200) {
-      throw invalidParameter(`Value ${timeout} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200.`);
-    }
-    const msg = this.inFlightMessage(queue, handle);
-    if (!msg || msg.receipt !== handle) {
-      throw invalidParameter(
-        `Value ${handle} for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change.`,
-      );
-    }
-    if (msg.visibleAt <= Date.now()) throw sqsError("MessageNotInflight", "The message referred to isn't in flight.");
-    queue.setVisibility(msg, seconds);
-  }
-
   ChangeMessageVisibility(input: ChangeMessageVisibilityRequest): Record<string, never> {
     const queue = this.queueFor(input);
-    this.changeVisibility(queue, input.ReceiptHandle, input.VisibilityTimeout);
+    changeVisibility(queue, input.ReceiptHandle, input.VisibilityTimeout);
     this.store.changed();
     return {};
   }
@@ -301,7 +260,7 @@ export class SqsService {
   ChangeMessageVisibilityBatch(input: ChangeMessageVisibilityBatchRequest): BatchResult<object> {
     const queue = this.queueFor(input);
     return this.batch(checkBatch(input.Entries), (entry) => {
-      this.changeVisibility(queue, entry.ReceiptHandle, entry.VisibilityTimeout);
+      changeVisibility(queue, entry.ReceiptHandle, entry.VisibilityTimeout);
       return {};
     });
   }
@@ -339,13 +298,6 @@ export class SqsService {
     this.closed = true;
     for (const abort of [...this.polls]) abort();
   }
-}
-
-const deduplicationWindowMs = 5 * 60_000;
-
-function deduplicationKey(queue: SqsQueue, msg: SqsMessage): string | undefined {
-  if (!queue.fifo || msg.deduplicationId === undefined) return undefined;
-  return queue.attributes.DeduplicationScope === "messageGroup" ? `${msg.groupId}\u0000${msg.deduplicationId}` : msg.deduplicationId;
 }
 
 /** An optional integer parameter within [min, max], `fallback` when absent. */

@@ -8,7 +8,9 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import type { Logger, Manifest, Provisioned } from "@bluemoxon/core";
+import type { Manifest, Provisioned } from "@bluemoxon/core";
+// The logger module alone (not the package, which loads the AWS SDK): the CLI's bundle stays small.
+import { createLogger, type Logger } from "../../../packages/core/src/logger.ts";
 import { AdminGate } from "./admin-gate.ts";
 import type { EmulatedService } from "./emulated-service.ts";
 import { AwsServiceError, EmulatorError } from "./errors.ts";
@@ -20,12 +22,8 @@ import { S3Protocol } from "./s3/s3-protocol.ts";
 import { SecretsProtocol } from "./secrets/secrets-protocol.ts";
 import { SqsProtocol } from "./sqs/sqs-protocol.ts";
 
-export interface EmulatorLog {
-  debug(message: string, fields?: Record<string, unknown>): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
+/** Core's logger: the emulator logs like every other process of the project. */
+export type EmulatorLog = Logger;
 
 export interface EmulatorOptions {
   /** 0 picks a free port. */
@@ -60,7 +58,7 @@ export interface Emulator {
 }
 
 const accountId = "000000000000";
-const silent: EmulatorLog = { debug() {}, info() {}, warn() {}, error() {} };
+const silent = createLogger({ write: () => undefined });
 
 /**
  * @example
@@ -243,23 +241,9 @@ async function provision(url: string, region: string, options: EmulatorOptions, 
       manifest,
       environment: options.environment ?? "local",
       secretValues: options.secretValues,
-      log: options.log ? asCoreLogger(options.log) : undefined,
+      log: options.log,
     });
   } finally {
     clients.destroy();
   }
-}
-
-/** The emulator takes any logger with the four levels; provisioning wants core's full `Logger`. */
-function asCoreLogger(log: EmulatorLog): Logger {
-  const logger: Logger = {
-    level: "debug",
-    debug: (m, f) => log.debug(m, f),
-    info: (m, f) => log.info(m, f),
-    warn: (m, f) => log.warn(m, f),
-    error: (m, f) => log.error(m, f),
-    child: () => logger,
-    redactValue: () => undefined,
-  };
-  return logger;
 }

@@ -318,6 +318,8 @@ try {
   stack = {
     api: apiUrl,
     emulator: emulatorUrl,
+    // Bearer token of the emulator's /_emulator/* admin API (faults, IAM call log); written by startEmulator.
+    emulatorAdminToken: readFileSync(join(awsDir, "state", "admin-token"), "utf8"),
     ebayFixture: fixtureUrl,
     apiKey,
     dashboard: `${apiUrl}/`,

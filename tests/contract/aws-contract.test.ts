@@ -14,6 +14,7 @@ import { ContractResults } from "./results-table.ts";
 import { s3Cases } from "./s3-cases.ts";
 import { secretsCases } from "./secrets-cases.ts";
 import { sqsCases } from "./sqs-cases.ts";
+import { sqsFifoCases } from "./sqs-fifo-cases.ts";
 import { sqsQueryCases } from "./sqs-query-cases.ts";
 
 const results = new ContractResults();
@@ -46,6 +47,7 @@ for (const backend of backends) {
 
     const contractCase = contractCaseFor(backend.name, () => ctx, results);
     sqsCases(contractCase);
+    sqsFifoCases(contractCase);
     sqsQueryCases(contractCase);
     s3Cases(contractCase);
     secretsCases(contractCase);

@@ -225,8 +225,10 @@ describe("emulator with the AWS SDK v3", () => {
   });
 
   it("injects faults that look like the service's own errors, and reports them", async () => {
+    const admin = { authorization: `Bearer ${emulator.adminToken}` };
     const res = await fetch(`${emulator.url}/_emulator/faults`, {
       method: "POST",
+      headers: admin,
       body: JSON.stringify({
         service: "sqs",
         operation: "SendMessage",
@@ -240,13 +242,13 @@ describe("emulator with the AWS SDK v3", () => {
     expect(error.name).toBe("ServiceUnavailable");
     expect(error.$metadata.httpStatusCode).toBe(503);
     await aws.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: "x" }));
-    const report = await (await fetch(`${emulator.url}/_emulator/faults`)).json();
+    const report = await (await fetch(`${emulator.url}/_emulator/faults`, { headers: admin })).json();
     expect(report.faults[0].injected).toBe(1);
     expect(report.injections).toEqual([expect.objectContaining({ service: "sqs", operation: "SendMessage", error: "ServiceUnavailable" })]);
     emulator.faults.clear();
-    expect(await (await fetch(`${emulator.url}/_emulator/health`)).json()).toEqual({
+    expect(await (await fetch(`${emulator.url}/_emulator/health`, { headers: admin })).json()).toEqual({
       status: "ok",
-      services: ["sqs", "s3", "secretsmanager"],
+      services: ["sqs", "secretsmanager", "s3"],
     });
   });
 });
@@ -276,7 +278,9 @@ describe("emulator with IAM enforcement", () => {
     expect(denied.message).toBe(
       "User: worker is not authorized to perform: sqs:GetQueueAttributes on resource: arn:aws:sqs:us-east-1:000000000000:iam-q",
     );
-    const calls = await (await fetch(`${emulator.url}/_emulator/iam/calls`)).json();
+    const calls = await (
+      await fetch(`${emulator.url}/_emulator/iam/calls`, { headers: { authorization: `Bearer ${emulator.adminToken}` } })
+    ).json();
     expect(calls).toEqual(
       expect.arrayContaining([
         { principal: "worker", action: "sqs:SendMessage", resource: "arn:aws:sqs:us-east-1:000000000000:iam-q", allowed: true },

@@ -110,7 +110,9 @@ describe("IAM enforcement in the embedded stack", () => {
       expect(redrive.body.moved).toBe(1);
       // The redriven message of a completed job is a duplicate delivery: the worker deletes it without work.
       await new Promise((r) => setTimeout(r, 3000));
-      calls = (await (await fetch(`${stack.emulator}/_emulator/iam/calls`)).json()) as IamCall[];
+      calls = (await (
+        await fetch(`${stack.emulator}/_emulator/iam/calls`, { headers: { authorization: `Bearer ${stack.emulatorAdminToken}` } })
+      ).json()) as IamCall[];
     } finally {
       await stack.stop();
     }

@@ -16,6 +16,8 @@ import { repoRoot } from "../../packages/core/src/index.ts";
 export interface StackInfo {
   api: string;
   emulator: string;
+  /** `authorization: Bearer …` for the emulator's `/_emulator/*`. */
+  emulatorAdminToken: string;
   ebayFixture: string;
   apiKey: string;
   dashboard: string;

@@ -46,4 +46,42 @@ describe("logger", () => {
     log.error("x", { error: new TypeError("outer", { cause: new Error("inner") }) });
     expect(parsed()[0].error).toEqual({ name: "TypeError", message: "outer", cause: { name: "Error", message: "inner" } });
   });
+
+  describe("redaction gaps (issue 17)", () => {
+    it("masks the database password: in any URL with credentials, and as registered from DATABASE_URL", () => {
+      const lines: string[] = [];
+      const log = createLogger({ write: (l) => lines.push(l), env: { DATABASE_URL: "postgres://app:Pg%23pass-9911@db:5432/app" } });
+      log.error("pool error", { url: "postgresql://other:unregistered-pw@db/x", detail: "auth failed for Pg#pass-9911" });
+      expect(lines[0]).not.toMatch(/unregistered-pw|Pg#pass-9911|Pg%23pass-9911/);
+      expect(lines[0]).toContain("postgresql://other:[REDACTED]@db/x");
+    });
+
+    it("masks URL-encoded and form-encoded forms of a registered value", () => {
+      const { log, lines } = capture();
+      log.redactValue("p@ss w/rd+&=x");
+      log.info(`callback?token=${encodeURIComponent("p@ss w/rd+&=x")}`, { form: new URLSearchParams({ k: "p@ss w/rd+&=x" }).toString() });
+      expect(lines[0]).not.toContain(encodeURIComponent("p@ss w/rd+&=x"));
+      expect(lines[0]).not.toContain(new URLSearchParams({ k: "p@ss w/rd+&=x" }).toString().slice(2));
+    });
+
+    it("redacts arrays under secret-named keys", () => {
+      const { log, parsed } = capture();
+      log.info("keys loaded", { apiKeys: ["current-key-1", "previous-key-2"], tokens: [{ value: "tok-3" }] });
+      const line = JSON.stringify(parsed()[0]);
+      expect(line).not.toMatch(/current-key-1|previous-key-2|tok-3/);
+      expect(parsed()[0].apiKeys).toEqual(["[REDACTED]", "[REDACTED]"]);
+    });
+
+    it("redacts secret-named fields deeper than six levels, and survives a cycle", () => {
+      const { log, parsed } = capture();
+      const deep: Record<string, unknown> = { password: "deep-secret-7" };
+      let node = deep;
+      for (let i = 0; i < 10; i++) node = { level: node };
+      const cyclic: Record<string, unknown> = { name: "c" };
+      cyclic.self = cyclic;
+      log.info("deep", { node, cyclic });
+      expect(JSON.stringify(parsed()[0])).not.toContain("deep-secret-7");
+      expect(parsed()[0].cyclic.self).toBe("[Circular]");
+    });
+  });
 });

@@ -2,7 +2,9 @@
  * Structured JSON logs, one line per entry, with context (`jobId`, `requestId`, …) attached
  * once through `child()`. Fields whose names look secret are replaced by `[REDACTED]`, and
  * values registered with `redactValue()` (API keys, passwords read at start) are masked
- * wherever they appear, even inside messages and error text.
+ * wherever they appear, even inside messages and error text, raw, JSON-, URL- or form-encoded.
+ * The password of any URL with credentials (`postgres://user:password@host`) is masked too,
+ * and the one of `DATABASE_URL` is registered when the logger is created.
  */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 const levels: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -14,6 +16,8 @@ export interface LoggerOptions {
   /** Where lines go; default stdout. */
   write?: (line: string) => void;
   context?: Record<string, unknown>;
+  /** Read for `DATABASE_URL`, whose password is registered; default `process.env`. */
+  env?: Record<string, string | undefined>;
 }
 
 export interface Logger {
@@ -36,15 +40,30 @@ function serializeError(error: Error): Record<string, unknown> {
   };
 }
 
-function redact(value: unknown, depth = 0): unknown {
-  if (value instanceof Error) return redact(serializeError(value), depth);
-  if (depth > 6 || value === null || typeof value !== "object") return value;
-  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
+// The password part of `scheme://user:password@`, in any text.
+const urlPassword = /([a-z][a-z0-9+.-]*:\/\/[^\s:/@"'?#]*:)([^\s@"'/?#]+)@/gi;
+
+/** Secret-named fields masked at any depth (`secret`: under such a key, every value is); cycles cut. */
+function redact(value: unknown, secret = false, ancestors: object[] = []): unknown {
+  if (value instanceof Error) return redact(serializeError(value), secret, ancestors);
+  if (value === null || value === undefined) return value;
+  if (typeof value !== "object") return secret ? "[REDACTED]" : value;
+  if (ancestors.includes(value)) return "[Circular]";
+  const path = [...ancestors, value];
+  if (Array.isArray(value)) return value.map((v) => redact(v, secret, path));
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
-    out[k] = secretField.test(k) && v !== undefined && v !== null && typeof v !== "object" ? "[REDACTED]" : redact(v, depth + 1);
-  }
+  for (const [k, v] of Object.entries(value)) out[k] = redact(v, secret || secretField.test(k), path);
   return out;
+}
+
+/** The password of a URL with credentials, decoded, if any. */
+function urlCredential(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -54,12 +73,14 @@ function redact(value: unknown, depth = 0): unknown {
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const secrets = new Set<string>();
-  return build(
+  const logger = build(
     options.level ?? (process.env.LOG_LEVEL as LogLevel) ?? "info",
     options,
     { service: options.service, ...options.context },
     secrets,
   );
+  logger.redactValue(urlCredential((options.env ?? process.env).DATABASE_URL));
+  return logger;
 }
 
 function build(level: LogLevel, options: LoggerOptions, context: Record<string, unknown>, secrets: Set<string>): Logger {
@@ -69,6 +90,7 @@ function build(level: LogLevel, options: LoggerOptions, context: Record<string, 
     if (levels[lvl] < min) return;
     let line = JSON.stringify(redact({ time: new Date().toISOString(), level: lvl, ...context, message, ...fields }));
     for (const s of secrets) line = line.split(s).join("[REDACTED]");
+    line = line.replace(urlPassword, "$1[REDACTED]@");
     write(line);
   };
   return {
@@ -81,9 +103,19 @@ function build(level: LogLevel, options: LoggerOptions, context: Record<string, 
     redactValue(value) {
       // Short values would mask ordinary words; real keys and passwords are longer.
       if (value && value.length >= 6) {
-        secrets.add(value);
-        const json = JSON.stringify(value).slice(1, -1);
-        if (json !== value) secrets.add(json);
+        const url = encodeURIComponent(value);
+        // Longest first, so a form that contains another is masked whole.
+        const forms = [
+          value,
+          JSON.stringify(value).slice(1, -1),
+          url,
+          url.replace(/%20/g, "+"),
+          new URLSearchParams({ v: value }).toString().slice(2),
+        ];
+        for (const form of forms) secrets.add(form);
+        const sorted = [...secrets].sort((a, b) => b.length - a.length);
+        secrets.clear();
+        for (const form of sorted) secrets.add(form);
       }
     },
   };

@@ -3,6 +3,7 @@
  * Prints `emulator ready <url>` once listening; stops cleanly on SIGINT/SIGTERM.
  */
 import { parseArgs } from "node:util";
+import { createLogger } from "../../../packages/core/src/logger.ts";
 import { startEmulator } from "./start-emulator.ts";
 
 const { values } = parseArgs({
@@ -26,17 +27,12 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535) {
   process.exit(2);
 }
 
-const line = (level: string) => (message: string, fields?: Record<string, unknown>) => {
-  const entry: Record<string, unknown> = { time: new Date().toISOString(), level, service: "emulator", message, ...fields };
-  if (entry.error instanceof Error) entry.error = { name: entry.error.name, message: entry.error.message };
-  process.stderr.write(`${JSON.stringify(entry)}\n`);
-};
-const log = {
-  debug: values.verbose ? line("debug") : () => undefined,
-  info: values.verbose ? line("info") : () => undefined,
-  warn: line("warn"),
-  error: line("error"),
-};
+// Logs go to stderr: stdout carries the ready line (and the admin token) for whoever started us.
+const log = createLogger({
+  service: "emulator",
+  level: values.verbose ? "debug" : "warn",
+  write: (line) => process.stderr.write(`${line}\n`),
+});
 
 try {
   // IAM enforcement needs principals from the manifest; the CLI alone has none, so it runs open unless --iam is given.
@@ -48,9 +44,14 @@ try {
     environment: values.environment ?? process.env.PIPELINE_ENV ?? "local",
     region: values.region,
     iam: values.iam && !values["no-iam"] ? { enforce: true, principals: [] } : undefined,
+    adminToken: process.env.EMULATOR_ADMIN_TOKEN || undefined,
     log,
   });
   process.stdout.write(`emulator ready ${emulator.url}\n`);
+  // Without a data folder the only way to hand out the per-start token of /_emulator/* is to say it.
+  if (!values["data-dir"] && !process.env.EMULATOR_DATA_DIR && !process.env.EMULATOR_ADMIN_TOKEN) {
+    process.stdout.write(`emulator admin token ${emulator.adminToken}\n`);
+  }
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

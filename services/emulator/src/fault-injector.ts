@@ -3,9 +3,9 @@
  * like the service's own, so SDK retries and application code react as they would in AWS.
  */
 import { randomUUID } from "node:crypto";
-import { AwsServiceError } from "./errors.ts";
+import type { ServiceErrors } from "./emulated-service.ts";
+import type { AwsServiceError } from "./errors.ts";
 import type { ServiceName } from "./service-call.ts";
-import { sqsError } from "./sqs/sqs-errors.ts";
 
 export interface FaultSpec {
   service: ServiceName;
@@ -44,20 +44,16 @@ export interface FaultReport {
   total: number;
 }
 
-const defaultErrors: Record<ServiceName, { code: string; status: number; message: string }> = {
-  sqs: { code: "InternalError", status: 500, message: "We encountered an internal error. Please try again." },
-  s3: { code: "InternalError", status: 500, message: "We encountered an internal error. Please try again." },
-  secretsmanager: { code: "InternalServiceError", status: 500, message: "An error occurred on the server side." },
-};
-const services = new Set<ServiceName>(["sqs", "s3", "secretsmanager"]);
-
 export class FaultInjector {
   private readonly faults = new Map<string, FaultState>();
   private injections: Injection[] = [];
   private total = 0;
 
+  /** `services`: the names a fault may target. */
+  constructor(private readonly services: readonly ServiceName[] = ["sqs", "s3", "secretsmanager"]) {}
+
   add(spec: FaultSpec): string {
-    if (!spec || !services.has(spec.service)) throw new TypeError(`fault.service must be one of ${[...services].join(", ")}`);
+    if (!spec || !this.services.includes(spec.service)) throw new TypeError(`fault.service must be one of ${this.services.join(", ")}`);
     if (spec.rate !== undefined && !(spec.rate >= 0 && spec.rate <= 1)) throw new TypeError("fault.rate must be between 0 and 1");
     if (spec.count !== undefined && !(Number.isInteger(spec.count) && spec.count >= 0))
       throw new TypeError("fault.count must be a non-negative integer");
@@ -87,8 +83,13 @@ export class FaultInjector {
     return this.faults.size > 0;
   }
 
-  /** The fault to apply to this call, if any (and counts it). */
-  match(service: ServiceName, operation: string, resource: string | undefined): { latencyMs: number; error?: AwsServiceError } | undefined {
+  /** The fault to apply to this call, if any (and counts it); `errors` shapes its error as the service's own. */
+  match(
+    service: ServiceName,
+    operation: string,
+    resource: string | undefined,
+    errors: ServiceErrors,
+  ): { latencyMs: number; error?: AwsServiceError } | undefined {
     for (const fault of this.faults.values()) {
       if (fault.service !== service) continue;
       if (fault.operation && fault.operation !== operation) continue;
@@ -97,8 +98,12 @@ export class FaultInjector {
       if (fault.rate !== undefined && Math.random() >= fault.rate) continue;
       fault.injected++;
       this.total++;
-      const spec = fault.error ?? (fault.latencyMs ? undefined : defaultErrors[service]);
-      const error = spec ? faultError(service, spec.code, spec.status, spec.message ?? defaultErrors[service].message) : undefined;
+      const internal = errors.internal();
+      const error = fault.error
+        ? errors.fault(fault.error.code, fault.error.status, fault.error.message ?? internal.message)
+        : fault.latencyMs
+          ? undefined
+          : internal;
       this.injections.push({
         faultId: fault.id,
         service,
@@ -113,9 +118,4 @@ export class FaultInjector {
     }
     return undefined;
   }
-}
-
-function faultError(service: ServiceName, code: string, status: number, message: string): AwsServiceError {
-  if (service === "sqs") return sqsError(code, message, status);
-  return new AwsServiceError(code, message, status);
 }

@@ -4,12 +4,11 @@
  * live in `./iam/`.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { AwsServiceError } from "./errors.ts";
+import type { ServiceErrors } from "./emulated-service.ts";
 import type { EmulatorRequest } from "./http-reply.ts";
 import { isAllowed, type Principal } from "./iam/policy.ts";
-import { type SignatureErrorCode, verifyRequestSignature } from "./iam/sigv4.ts";
-import type { ServiceCall, ServiceName } from "./service-call.ts";
-import { sqsError } from "./sqs/sqs-errors.ts";
+import { verifyRequestSignature } from "./iam/sigv4.ts";
+import type { ServiceCall } from "./service-call.ts";
 
 export type { Principal };
 
@@ -76,7 +75,7 @@ export class IamGate implements IamApi {
   }
 
   /** Throws the service's own error when the request is unsigned, wrongly signed or not allowed. Returns the caller's access key id. */
-  check(req: EmulatorRequest, call: ServiceCall): string | undefined {
+  check(req: EmulatorRequest, call: ServiceCall, errors: ServiceErrors): string | undefined {
     if (!this.enforce) return IamGate.accessKeyOf(req);
     // The verifier compares this with a declared x-amz-content-sha256 and signs literal values (UNSIGNED-PAYLOAD, STREAMING-…) as given.
     const payloadHash = createHash("sha256").update(req.body).digest("hex");
@@ -84,44 +83,14 @@ export class IamGate implements IamApi {
       { method: req.method, rawPath: req.rawPath, rawQuery: req.rawQuery, headers: req.headers, payloadHash },
       (key) => this.byKey.get(key)?.secretAccessKey,
     );
-    if (!verified.ok) throw authError(call.service, verified.code, verified.message);
+    if (!verified.ok) throw errors.signature(verified.code, verified.message);
     const principal = this.byKey.get(verified.accessKeyId);
-    if (!principal) throw authError(call.service, "InvalidClientTokenId", "The security token included in the request is invalid.");
+    if (!principal) throw errors.signature("InvalidClientTokenId", "The security token included in the request is invalid.");
     for (const { action, resource } of call.authorizations) {
       const allowed = principal.admin === true || isAllowed(principal, action, resource);
       this.log.push({ principal: principal.name, action, resource, allowed });
-      if (!allowed)
-        throw accessDenied(call.service, `User: ${principal.name} is not authorized to perform: ${action} on resource: ${resource}`);
+      if (!allowed) throw errors.accessDenied(`User: ${principal.name} is not authorized to perform: ${action} on resource: ${resource}`);
     }
     return principal.accessKeyId;
   }
-}
-
-function accessDenied(service: ServiceName, message: string): AwsServiceError {
-  if (service === "sqs") return sqsError("AccessDenied", message, 403);
-  if (service === "s3") return new AwsServiceError("AccessDenied", message, 403);
-  return new AwsServiceError("AccessDeniedException", message, 400);
-}
-
-function authError(service: ServiceName, code: SignatureErrorCode, message: string): AwsServiceError {
-  if (code === "AccessDenied") return accessDenied(service, message);
-  if (service === "sqs") {
-    return sqsError(code, message, code === "RequestExpired" ? 400 : 403);
-  }
-  if (service === "s3") {
-    const s3Codes: Record<string, string> = {
-      MissingAuthenticationToken: "AccessDenied",
-      InvalidClientTokenId: "InvalidAccessKeyId",
-      SignatureDoesNotMatch: "SignatureDoesNotMatch",
-      RequestExpired: "AccessDenied",
-    };
-    return new AwsServiceError(s3Codes[code] ?? code, message, 403);
-  }
-  const smCodes: Record<string, string> = {
-    MissingAuthenticationToken: "MissingAuthenticationTokenException",
-    InvalidClientTokenId: "UnrecognizedClientException",
-    SignatureDoesNotMatch: "InvalidSignatureException",
-    RequestExpired: "InvalidSignatureException",
-  };
-  return new AwsServiceError(smCodes[code] ?? code, message, 400);
 }

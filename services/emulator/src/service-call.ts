@@ -1,5 +1,4 @@
-/** What every service handler produces from a request: enough for faults and IAM to act before it runs. */
-import type { AwsServiceError } from "./errors.ts";
+/** What a service's routing makes of a request: enough for faults and IAM to act before it runs. */
 import type { HttpReply } from "./http-reply.ts";
 
 export type ServiceName = "sqs" | "s3" | "secretsmanager";
@@ -10,13 +9,11 @@ export interface Authorization {
 }
 
 export interface ServiceCall {
-  service: ServiceName;
   operation: string;
-  /** Queue name, bucket name or secret id, for fault matching. */
+  /** Queue name, bucket name or secret name, for fault matching. */
   resource?: string;
   /** IAM checks, all of which must pass. */
   authorizations: Authorization[];
-  /** `principal` is the caller's access key id (SQS SenderId). */
+  /** `principal` is the caller's access key id (SQS SenderId). Faults and IAM have passed. */
   run(principal: string | undefined): Promise<HttpReply> | HttpReply;
-  renderError(error: AwsServiceError): HttpReply;
 }

@@ -4,29 +4,26 @@
  * optional persistence, and provisioning from `pipeline.json`.
  */
 import { randomUUID } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import type { Logger, Manifest, Provisioned } from "@bluemoxon/core";
+import type { Manifest, Provisioned } from "@bluemoxon/core";
+// The logger module alone (not the package, which loads the AWS SDK): the CLI's bundle stays small.
+import { createLogger, type Logger } from "../../../packages/core/src/logger.ts";
+import { AdminGate } from "./admin-gate.ts";
+import type { EmulatedService } from "./emulated-service.ts";
 import { AwsServiceError, EmulatorError } from "./errors.ts";
 import { FaultInjector } from "./fault-injector.ts";
 import { type EmulatorRequest, type HttpReply, jsonReply, sendReply } from "./http-reply.ts";
 import { type IamApi, IamGate, type IamOptions } from "./iam-gate.ts";
 import { SnapshotWriter } from "./persistence/snapshot-writer.ts";
-import { S3Service } from "./s3/s3-service.ts";
-import { type BucketSnapshot, S3Store } from "./s3/s3-store.ts";
-import { type Secret, SecretsService } from "./secrets/secrets-service.ts";
-import type { ServiceCall } from "./service-call.ts";
-import { isSqsRequest, sqsCall } from "./sqs/sqs-protocol.ts";
-import { type QueueSnapshot, SqsService } from "./sqs/sqs-service.ts";
+import { S3Protocol } from "./s3/s3-protocol.ts";
+import { SecretsProtocol } from "./secrets/secrets-protocol.ts";
+import { SqsProtocol } from "./sqs/sqs-protocol.ts";
 
-export interface EmulatorLog {
-  debug(message: string, fields?: Record<string, unknown>): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
+/** Core's logger: the emulator logs like every other process of the project. */
+export type EmulatorLog = Logger;
 
 export interface EmulatorOptions {
   /** 0 picks a free port. */
@@ -42,6 +39,8 @@ export interface EmulatorOptions {
   region?: string;
   iam?: IamOptions;
   log?: EmulatorLog;
+  /** Token `/_emulator/*` requires (`authorization: Bearer <token>`); random per start when unset. */
+  adminToken?: string;
 }
 
 export interface Emulator {
@@ -51,13 +50,15 @@ export interface Emulator {
   accountId: string;
   faults: FaultInjector;
   iam: IamApi;
+  /** The bearer token of `/_emulator/*` (also in `<dataDir>/admin-token`). */
+  adminToken: string;
   /** What provisioning created (`provisionPipeline`'s result), when a manifest was given. */
   resources?: Provisioned;
   close(): Promise<void>;
 }
 
 const accountId = "000000000000";
-const silent: EmulatorLog = { debug() {}, info() {}, warn() {}, error() {} };
+const silent = createLogger({ write: () => undefined });
 
 /**
  * @example
@@ -68,7 +69,6 @@ const silent: EmulatorLog = { debug() {}, info() {}, warn() {}, error() {} };
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const { port = 4566, host = "127.0.0.1", dataDir, log = silent } = options;
   const region = options.region ?? "us-east-1";
-  const faults = new FaultInjector();
   const iam = new IamGate(options.iam);
 
   // Idle keep-alive sockets stay open longer than SDK agents keep them, so a client never reuses a socket the server just closed.
@@ -84,44 +84,38 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const url = `http://${host}:${actualPort}`;
 
   const writers: SnapshotWriter[] = [];
-  const persist = <T>(name: string, serialize: () => T) => {
-    if (!dataDir) return { markDirty: (_after?: () => void) => undefined, initial: undefined as T | undefined };
-    const path = join(dataDir, `${name}.json`);
-    const writer = new SnapshotWriter(path, serialize, 25, (error) => log.error("snapshot write failed", { path, error }));
-    writers.push(writer);
-    return { markDirty: (after?: () => void) => writer.markDirty(after), initial: SnapshotWriter.read<T>(path) };
-  };
   if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const adminGate = new AdminGate({ token: options.adminToken, host });
+  if (dataDir) writeFileSync(join(dataDir, "admin-token"), adminGate.token, { mode: 0o600 });
 
-  // Declared before their persistence hooks, which serialize them later.
-  let sqs: SqsService;
-  const sqsPersist = persist<QueueSnapshot[]>("sqs", () => sqs.snapshot());
-  sqs = new SqsService({ baseUrl: url, region, accountId, onChange: () => sqsPersist.markDirty() });
-  if (sqsPersist.initial) sqs.restore(sqsPersist.initial);
-
-  let store: S3Store;
-  const s3Persist = persist<BucketSnapshot[]>("s3", () => store.snapshot());
-  store = new S3Store(dataDir, (after) => s3Persist.markDirty(after));
-  if (s3Persist.initial) store.restore(s3Persist.initial);
-  const s3 = new S3Service(store, { region, baseUrl: url });
-
-  let secrets: SecretsService;
-  const secretsPersist = persist<Secret[]>("secrets", () => secrets.snapshot());
-  secrets = new SecretsService({ region, accountId, onChange: () => secretsPersist.markDirty() });
-  if (secretsPersist.initial) secrets.restore(secretsPersist.initial);
-
-  const route = (req: EmulatorRequest): ServiceCall => {
-    const target = req.headers["x-amz-target"];
-    if (target?.startsWith("secretsmanager.")) return secrets.call(req);
-    if (isSqsRequest(req)) return sqsCall(req, sqs, region, accountId);
-    return s3.call(req);
-  };
+  // Asked in order: S3 answers whatever the others do not claim.
+  const factories = [SqsProtocol, SecretsProtocol, S3Protocol];
+  const services: EmulatedService[] = factories.map((Service) => {
+    let writer: SnapshotWriter | undefined;
+    const service = new Service({ region, accountId, baseUrl: url, dataDir, onChange: (after) => writer?.markDirty(after) });
+    if (dataDir) {
+      const path = join(dataDir, service.state.file);
+      writer = new SnapshotWriter(
+        path,
+        () => service.state.snapshot(),
+        25,
+        (error) => log.error("snapshot write failed", { path, error }),
+      );
+      writers.push(writer);
+      const initial = SnapshotWriter.read(path);
+      if (initial) service.state.restore(initial as never);
+    }
+    return service;
+  });
+  const faults = new FaultInjector(services.map((s) => s.name));
 
   const admin = (req: EmulatorRequest): HttpReply => {
     const path = req.rawPath.replace(/\/+$/, "");
+    const refused = adminGate.refuse(req.headers);
+    if (refused) return refused;
     try {
       if (path === "/_emulator/health" && req.method === "GET")
-        return jsonReply(200, { status: "ok", services: ["sqs", "s3", "secretsmanager"] });
+        return jsonReply(200, { status: "ok", services: services.map((s) => s.name) });
       if (path === "/_emulator/faults") {
         if (req.method === "GET") return jsonReply(200, faults.report());
         if (req.method === "POST") return jsonReply(201, { id: faults.add(JSON.parse(req.body.toString("utf8") || "{}")) });
@@ -148,28 +142,26 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   const handle = async (req: EmulatorRequest, res: ServerResponse): Promise<void> => {
     if (req.rawPath.startsWith("/_emulator/")) return sendReply(res, admin(req), req.requestId);
-    const call = route(req);
     const head = req.method === "HEAD";
+    const service = services.find((s) => s.accepts(req)) ?? services[services.length - 1];
+    let operation = "unrouted";
     try {
+      const call = service.route(req);
+      operation = call.operation;
       if (faults.active) {
-        const fault = faults.match(call.service, call.operation, call.resource);
+        const fault = faults.match(service.name, call.operation, call.resource, service.errors);
         if (fault?.latencyMs) await new Promise((r) => setTimeout(r, fault.latencyMs));
         if (fault?.error) throw fault.error;
       }
-      const principal = iam.check(req, call);
+      const principal = iam.check(req, call, service.errors);
       sendReply(res, await call.run(principal), req.requestId, head);
     } catch (error) {
       if (error instanceof AwsServiceError) {
-        sendReply(res, call.renderError(error), req.requestId, head);
+        sendReply(res, service.renderError(req, error), req.requestId, head);
         return;
       }
-      log.error("emulator request failed", { service: call.service, operation: call.operation, error });
-      const internal = new AwsServiceError(
-        call.service === "secretsmanager" ? "InternalServiceError" : "InternalError",
-        "We encountered an internal error. Please try again.",
-        500,
-      );
-      sendReply(res, call.renderError(internal), req.requestId, head);
+      log.error("emulator request failed", { service: service.name, operation, error });
+      sendReply(res, service.renderError(req, service.errors.internal()), req.requestId, head);
     }
   };
 
@@ -218,10 +210,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     accountId,
     faults,
     iam,
+    adminToken: adminGate.token,
     resources,
     close() {
       closing ??= (async () => {
-        sqs.close();
+        for (const s of services) s.close?.();
         await closeServer(server);
         for (const w of writers) await w.flush();
       })();
@@ -248,23 +241,9 @@ async function provision(url: string, region: string, options: EmulatorOptions, 
       manifest,
       environment: options.environment ?? "local",
       secretValues: options.secretValues,
-      log: options.log ? asCoreLogger(options.log) : undefined,
+      log: options.log,
     });
   } finally {
     clients.destroy();
   }
-}
-
-/** The emulator takes any logger with the four levels; provisioning wants core's full `Logger`. */
-function asCoreLogger(log: EmulatorLog): Logger {
-  const logger: Logger = {
-    level: "debug",
-    debug: (m, f) => log.debug(m, f),
-    info: (m, f) => log.info(m, f),
-    warn: (m, f) => log.warn(m, f),
-    error: (m, f) => log.error(m, f),
-    child: () => logger,
-    redactValue: () => undefined,
-  };
-  return logger;
 }

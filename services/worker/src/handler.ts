@@ -3,33 +3,22 @@
  *
  * Config, clients and the model are set up at module init (top-level await), so only a cold
  * start pays for loading the model. Records run one after another: inference already uses every
- * core, and sequential processing keeps the logger's `jobId` key unambiguous.
+ * core. Logs go through core's logger (redaction included), like every other process.
  */
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
-import { Logger } from "@aws-lambda-powertools/logger";
+import { createLogger } from "@bluemoxon/core";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { createWorkerRuntime } from "./create-worker-runtime.ts";
 import type { JobLog } from "./process-job.ts";
 
 const runtime = await createWorkerRuntime({ applicationName: "image-worker" });
-const logger = new Logger({ serviceName: "image-worker", logLevel: runtime.config.LOG_LEVEL.toUpperCase() as "INFO" });
+const logger = createLogger({ service: "image-worker", level: runtime.config.LOG_LEVEL });
 logger.info("worker ready", { model: runtime.remover.model, environment: runtime.config.PIPELINE_ENV });
 const processor = new BatchProcessor(EventType.SQS);
 
 async function recordHandler(record: SQSRecord): Promise<void> {
-  try {
-    // Resolves for completed, duplicate and permanently failed jobs; rejects → batchItemFailures.
-    await runtime.run(record.body, (ids): JobLog => {
-      logger.appendKeys({ ...ids, messageId: record.messageId });
-      return {
-        info: (message, fields) => logger.info(message, fields ?? {}),
-        warn: (message, fields) => logger.warn(message, fields ?? {}),
-        error: (message, fields) => logger.error(message, fields ?? {}),
-      };
-    });
-  } finally {
-    logger.removeKeys(["jobId", "bookId", "imageId", "messageId"]);
-  }
+  // Resolves for completed, duplicate and permanently failed jobs; rejects → batchItemFailures.
+  await runtime.run(record.body, (ids): JobLog => logger.child({ ...ids, messageId: record.messageId }));
 }
 
 export const handler = async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> =>

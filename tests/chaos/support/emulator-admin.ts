@@ -29,18 +29,19 @@ export function emulatorAdmin(emulator: string, dataDir: string): EmulatorAdmin 
   const credentials = JSON.parse(readFileSync(join(dataDir, "aws", "credentials.json"), "utf8")).admin;
   const aws = createAwsClients({ region: "us-east-1", endpoint: emulator, credentials, maxAttempts: 5 });
   const faultsUrl = `${emulator}/_emulator/faults`;
+  const headers = { authorization: `Bearer ${JSON.parse(readFileSync(join(dataDir, "stack.json"), "utf8")).emulatorAdminToken}` };
   return {
     aws,
     async addFault(spec) {
-      const res = await fetch(faultsUrl, { method: "POST", body: JSON.stringify(spec) });
+      const res = await fetch(faultsUrl, { method: "POST", body: JSON.stringify(spec), headers });
       if (res.status !== 201) throw new Error(`adding a fault failed: ${res.status} ${await res.text()}`);
       return ((await res.json()) as { id: string }).id;
     },
     async faults() {
-      return (await (await fetch(faultsUrl)).json()) as FaultReport;
+      return (await (await fetch(faultsUrl, { headers })).json()) as FaultReport;
     },
     async clearFaults() {
-      await fetch(faultsUrl, { method: "DELETE" });
+      await fetch(faultsUrl, { method: "DELETE", headers });
     },
     async listKeys(bucket) {
       const keys: string[] = [];

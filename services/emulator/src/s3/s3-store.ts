@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
+import type { ServiceState } from "../emulated-service.ts";
 import { atomicWrite } from "../persistence/atomic-write.ts";
 import type { ChecksumAlgorithm } from "./checksums.ts";
 
@@ -59,15 +60,19 @@ export interface Bucket {
   objects: Map<string, S3Object>;
   uploads: Map<string, MultipartUpload>;
   sortedKeys?: string[];
+  /** Bucket sub-resources set by Put* calls (`policy`, `tagging`, …): the document as sent. */
+  config: Record<string, string>;
 }
 
 export interface BucketSnapshot {
   name: string;
   createdAt: number;
   objects: Omit<S3Object, "body">[];
+  config?: Record<string, string>;
 }
 
-export class S3Store {
+export class S3Store implements ServiceState<BucketSnapshot[]> {
+  readonly file = "s3.json";
   readonly buckets = new Map<string, Bucket>();
   private readonly bodiesDir: string | undefined;
   private orphanFiles: string[] = [];
@@ -88,10 +93,17 @@ export class S3Store {
   }
 
   createBucket(name: string): Bucket {
-    const bucket: Bucket = { name, createdAt: Date.now(), objects: new Map(), uploads: new Map() };
+    const bucket: Bucket = { name, createdAt: Date.now(), objects: new Map(), uploads: new Map(), config: {} };
     this.buckets.set(name, bucket);
     this.onChange();
     return bucket;
+  }
+
+  /** Sets (a document) or removes (undefined) one sub-resource of a bucket. */
+  setConfig(bucket: Bucket, name: string, document: string | undefined): void {
+    if (document === undefined) delete bucket.config[name];
+    else bucket.config[name] = document;
+    this.onChange();
   }
 
   deleteBucket(name: string): void {
@@ -148,6 +160,7 @@ export class S3Store {
       name: b.name,
       createdAt: b.createdAt,
       objects: [...b.objects.values()].map(({ body: _b, ...o }) => o),
+      config: b.config,
     }));
   }
 
@@ -158,6 +171,7 @@ export class S3Store {
         createdAt: b.createdAt,
         objects: new Map(b.objects.map((o) => [o.key, o])),
         uploads: new Map(),
+        config: b.config ?? {},
       });
     }
   }

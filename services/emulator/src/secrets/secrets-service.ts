@@ -1,161 +1,81 @@
 /**
- * Secrets Manager, JSON 1.1 (`x-amz-target: secretsmanager.Op`). Versions carry staging labels;
- * a new current value moves AWSCURRENT to it and AWSPREVIOUS to the version that had AWSCURRENT.
+ * Secrets Manager operations on the SDK's request types. Versions carry staging labels; a new
+ * current value moves AWSCURRENT to it and AWSPREVIOUS to the version that had AWSCURRENT.
+ * Expired secrets (past their deletion date) are purged here, by the operation that meets one —
+ * never while routing, which runs before faults and IAM.
  */
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
+import type {
+  BatchGetSecretValueRequest,
+  CreateSecretRequest,
+  DeleteResourcePolicyRequest,
+  DeleteSecretRequest,
+  DescribeSecretRequest,
+  GetResourcePolicyRequest,
+  GetSecretValueRequest,
+  ListSecretsRequest,
+  ListSecretVersionIdsRequest,
+  PutResourcePolicyRequest,
+  PutSecretValueRequest,
+  RestoreSecretRequest,
+  TagResourceRequest,
+  UntagResourceRequest,
+  UpdateSecretRequest,
+} from "@aws-sdk/client-secrets-manager";
 import { AwsServiceError } from "../errors.ts";
-import type { EmulatorRequest, HttpReply } from "../http-reply.ts";
-import type { ServiceCall } from "../service-call.ts";
+import { describeSecret, listSecrets, type SecretDescription, versionEntry } from "./secrets-listing.ts";
+import { isExpired, type Secret, type SecretsStore, type SecretVersion } from "./secrets-store.ts";
 
-// biome-ignore lint/suspicious/noExplicitAny: wire inputs are untyped JSON, validated field by field.
-type Input = Record<string, any>;
-type Output = Record<string, unknown>;
+/** Binary values travel as base64 strings. */
+type Wire<T> = Omit<T, "SecretBinary"> & { SecretBinary?: string };
+type Value = { SecretString?: string; SecretBinary?: string; ClientRequestToken?: string };
+type Named = { ARN: string; Name: string };
 
-interface SecretVersion {
-  id: string;
-  secretString?: string;
-  secretBinary?: string;
-  createdAt: number;
-  stages: string[];
-}
-
-export interface Secret {
-  name: string;
-  arn: string;
-  description?: string;
-  kmsKeyId?: string;
-  tags: { Key: string; Value: string }[];
-  createdAt: number;
-  lastChangedAt: number;
-  lastAccessedAt?: number;
-  deletedAt?: number;
-  deletionDate?: number;
-  versions: SecretVersion[];
-}
-
-const suffixChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-const operations = new Set([
-  "CreateSecret",
-  "GetSecretValue",
-  "PutSecretValue",
-  "UpdateSecret",
-  "DescribeSecret",
-  "ListSecrets",
-  "DeleteSecret",
-  "RestoreSecret",
-  "TagResource",
-  "UntagResource",
-  "BatchGetSecretValue",
-]);
-
+const err = (code: string, message: string) => new AwsServiceError(code, message, 400);
 const notFound = () => err("ResourceNotFoundException", "Secrets Manager can't find the specified secret.");
-const markedForDeletion = (op: string) =>
-  err("InvalidRequestException", `You can't perform this operation on the secret because it was marked for deletion.`, { op });
-
-function err(code: string, message: string, _ctx?: unknown): AwsServiceError {
-  return new AwsServiceError(code, message, 400);
-}
-
-export interface SecretsServiceOptions {
-  region: string;
-  accountId: string;
-  onChange?: () => void;
-}
+const markedForDeletion = () =>
+  err("InvalidRequestException", "You can't perform this operation on the secret because it was marked for deletion.");
+const needsId = () => err("InvalidParameterException", "You must provide a SecretId.");
 
 export class SecretsService {
-  readonly secrets = new Map<string, Secret>();
+  constructor(readonly store: SecretsStore) {}
 
-  constructor(private readonly options: SecretsServiceOptions) {}
-
-  private changed(): void {
-    this.options.onChange?.();
-  }
-
-  /** A fresh ARN for `name` (AWS appends `-` and six random characters). */
-  newArn(name: string): string {
-    const bytes = randomBytes(6);
-    const suffix = [...bytes].map((b) => suffixChars[b % suffixChars.length]).join("");
-    return `arn:aws:secretsmanager:${this.options.region}:${this.options.accountId}:secret:${name}-${suffix}`;
-  }
-
-  /** Finds a secret by name, full ARN or ARN without the random suffix; purges ones past their deletion date. */
+  /** The secret `id` names, purging it when it is past its deletion date. */
   find(id: unknown): Secret | undefined {
-    if (typeof id !== "string" || id === "") return undefined;
-    let secret = this.secrets.get(id);
-    if (!secret && id.startsWith("arn:")) {
-      for (const s of this.secrets.values()) {
-        if (s.arn === id || s.arn.slice(0, -7) === id) {
-          secret = s;
-          break;
-        }
-      }
-    }
-    if (secret?.deletionDate !== undefined && secret.deletionDate <= Date.now()) {
-      this.secrets.delete(secret.name);
-      this.changed();
+    const secret = this.store.lookup(id);
+    if (secret && isExpired(secret)) {
+      this.store.delete(secret);
       return undefined;
     }
     return secret;
   }
 
-  call(req: EmulatorRequest): ServiceCall {
-    const operation = (req.headers["x-amz-target"] ?? "").slice("secretsmanager.".length);
-    let input: Input = {};
-    let invalid = false;
-    try {
-      input = req.body.length ? JSON.parse(req.body.toString("utf8")) : {};
-    } catch {
-      invalid = true;
-    }
-    const id = operation === "CreateSecret" ? input.Name : input.SecretId;
-    const existing = this.find(id);
-    // CreateSecret is authorized against the ARN the secret is about to get.
-    const pendingArn = operation === "CreateSecret" && typeof input.Name === "string" && !existing ? this.newArn(input.Name) : undefined;
-    const resource =
-      existing?.arn ??
-      pendingArn ??
-      (typeof id === "string" && id
-        ? id.startsWith("arn:")
-          ? id
-          : `arn:aws:secretsmanager:${this.options.region}:${this.options.accountId}:secret:${id}`
-        : "*");
-    return {
-      service: "secretsmanager",
-      operation,
-      resource: typeof id === "string" ? (existing?.name ?? id) : undefined,
-      authorizations: [{ action: `secretsmanager:${operation}`, resource }],
-      renderError: secretsErrorReply,
-      run: () => {
-        if (invalid) throw err("SerializationException", "Request body is not valid JSON.");
-        if (!operations.has(operation)) throw err("UnknownOperationException", `Unknown operation ${operation}`);
-        const fn = (this as unknown as Record<string, (i: Input, arn?: string) => Output>)[operation];
-        const output = fn.call(this, input, pendingArn);
-        return { status: 200, headers: { "content-type": "application/x-amz-json-1.1" }, body: JSON.stringify(output) };
-      },
-    };
-  }
-
-  private live(id: unknown, op: string): Secret {
-    if (typeof id !== "string" || id === "") throw err("InvalidParameterException", "You must provide a SecretId.");
+  private existing(id: unknown): Secret {
+    if (typeof id !== "string" || id === "") throw needsId();
     const secret = this.find(id);
     if (!secret) throw notFound();
-    if (secret.deletedAt !== undefined) throw markedForDeletion(op);
     return secret;
   }
 
-  private addVersion(secret: Secret, input: Input, stages: string[] = ["AWSCURRENT"]): SecretVersion {
+  private live(id: unknown): Secret {
+    const secret = this.existing(id);
+    if (secret.deletedAt !== undefined) throw markedForDeletion();
+    return secret;
+  }
+
+  private addVersion(secret: Secret, input: Value, stages: string[] = ["AWSCURRENT"]): SecretVersion {
     const hasString = input.SecretString !== undefined;
     const hasBinary = input.SecretBinary !== undefined;
     if (hasString && hasBinary)
       throw err("InvalidParameterException", "You can't specify both a binary secret value and a string secret value in the same secret.");
-    const token = input.ClientRequestToken as string | undefined;
+    const token = input.ClientRequestToken;
     if (token !== undefined && (token.length < 32 || token.length > 64)) {
       throw err("InvalidParameterException", "ClientRequestToken must be 32-64 characters long.");
     }
     const same = token ? secret.versions.find((v) => v.id === token) : undefined;
     if (same) {
       if (same.secretString !== input.SecretString || same.secretBinary !== input.SecretBinary) {
-        throw err("ResourceExistsException", `You can't modify an existing version, you can only create a new version.`);
+        throw err("ResourceExistsException", "You can't modify an existing version, you can only create a new version.");
       }
       return same;
     }
@@ -184,7 +104,8 @@ export class SecretsService {
     return version;
   }
 
-  CreateSecret(input: Input, pendingArn?: string): Output {
+  /** `arn`: the ARN routing authorized the call against, which the new secret takes. */
+  CreateSecret(input: Wire<CreateSecretRequest>, arn?: string): Named & { VersionId?: string } {
     const name = input.Name;
     if (typeof name !== "string" || !/^[A-Za-z0-9/_+=.@-]{1,512}$/.test(name)) {
       throw err(
@@ -203,27 +124,26 @@ export class SecretsService {
     const now = Date.now();
     const secret: Secret = {
       name,
-      arn: pendingArn ?? this.newArn(name),
+      arn: arn ?? this.store.newArn(name),
       description: input.Description,
       kmsKeyId: input.KmsKeyId,
-      tags: Array.isArray(input.Tags) ? input.Tags : [],
+      tags: Array.isArray(input.Tags) ? (input.Tags as Secret["tags"]) : [],
       createdAt: now,
       lastChangedAt: now,
       versions: [],
     };
     const version = input.SecretString !== undefined || input.SecretBinary !== undefined ? this.addVersion(secret, input) : undefined;
-    this.secrets.set(name, secret);
-    this.changed();
+    this.store.put(secret);
     return { ARN: secret.arn, Name: name, ...(version ? { VersionId: version.id } : {}) };
   }
 
-  GetSecretValue(input: Input): Output {
-    const secret = this.live(input.SecretId, "GetSecretValue");
+  GetSecretValue(input: GetSecretValueRequest): Named & Record<string, unknown> {
+    const secret = this.live(input.SecretId);
     let version: SecretVersion | undefined;
     if (input.VersionId !== undefined) {
       version = secret.versions.find((v) => v.id === input.VersionId);
       if (version && input.VersionStage !== undefined && !version.stages.includes(input.VersionStage)) {
-        throw err("InvalidRequestException", `You provided a VersionStage that is not associated to the provided VersionId.`);
+        throw err("InvalidRequestException", "You provided a VersionStage that is not associated to the provided VersionId.");
       }
       if (!version)
         throw err("ResourceNotFoundException", `Secrets Manager can't find the specified secret value for VersionId: ${input.VersionId}`);
@@ -233,7 +153,7 @@ export class SecretsService {
       if (!version)
         throw err("ResourceNotFoundException", `Secrets Manager can't find the specified secret value for staging label: ${stage}`);
     }
-    secret.lastAccessedAt = startOfDay(Date.now());
+    secret.lastAccessedAt = Math.floor(Date.now() / 86_400_000) * 86_400_000;
     return {
       ARN: secret.arn,
       Name: secret.name,
@@ -245,11 +165,10 @@ export class SecretsService {
     };
   }
 
-  BatchGetSecretValue(input: Input): Output {
-    const ids: string[] = input.SecretIdList ?? [];
-    const SecretValues: Output[] = [];
-    const Errors: Output[] = [];
-    for (const id of ids) {
+  BatchGetSecretValue(input: BatchGetSecretValueRequest): { SecretValues: object[]; Errors: object[] } {
+    const SecretValues: object[] = [];
+    const Errors: object[] = [];
+    for (const id of input.SecretIdList ?? []) {
       try {
         SecretValues.push(this.GetSecretValue({ SecretId: id }));
       } catch (e) {
@@ -260,86 +179,43 @@ export class SecretsService {
     return { SecretValues, Errors };
   }
 
-  PutSecretValue(input: Input): Output {
-    const secret = this.live(input.SecretId, "PutSecretValue");
+  PutSecretValue(input: Wire<PutSecretValueRequest>): Named & { VersionId: string; VersionStages: string[] } {
+    const secret = this.live(input.SecretId);
     if (input.SecretString === undefined && input.SecretBinary === undefined) {
       throw err("InvalidRequestException", "You must provide either SecretString or SecretBinary.");
     }
     const version = this.addVersion(secret, input, input.VersionStages ?? ["AWSCURRENT"]);
-    this.changed();
+    this.store.changed();
     return { ARN: secret.arn, Name: secret.name, VersionId: version.id, VersionStages: [...version.stages] };
   }
 
-  UpdateSecret(input: Input): Output {
-    const secret = this.live(input.SecretId, "UpdateSecret");
+  UpdateSecret(input: Wire<UpdateSecretRequest>): Named & { VersionId?: string } {
+    const secret = this.live(input.SecretId);
     if (input.Description !== undefined) secret.description = input.Description;
     if (input.KmsKeyId !== undefined) secret.kmsKeyId = input.KmsKeyId;
     secret.lastChangedAt = Date.now();
     const version = input.SecretString !== undefined || input.SecretBinary !== undefined ? this.addVersion(secret, input) : undefined;
-    this.changed();
+    this.store.changed();
     return { ARN: secret.arn, Name: secret.name, ...(version ? { VersionId: version.id } : {}) };
   }
 
-  private describe(secret: Secret): Output {
-    return {
-      ARN: secret.arn,
-      Name: secret.name,
-      ...(secret.description !== undefined ? { Description: secret.description } : {}),
-      ...(secret.kmsKeyId !== undefined ? { KmsKeyId: secret.kmsKeyId } : {}),
-      RotationEnabled: false,
-      LastChangedDate: secret.lastChangedAt / 1000,
-      ...(secret.lastAccessedAt !== undefined ? { LastAccessedDate: secret.lastAccessedAt / 1000 } : {}),
-      ...(secret.deletedAt !== undefined ? { DeletedDate: secret.deletedAt / 1000 } : {}),
-      ...(secret.tags.length ? { Tags: secret.tags } : {}),
-      VersionIdsToStages: Object.fromEntries(secret.versions.filter((v) => v.stages.length).map((v) => [v.id, [...v.stages]])),
-      CreatedDate: secret.createdAt / 1000,
-    };
+  DescribeSecret(input: DescribeSecretRequest): SecretDescription {
+    return describeSecret(this.existing(input.SecretId));
   }
 
-  DescribeSecret(input: Input): Output {
-    if (typeof input.SecretId !== "string" || input.SecretId === "") throw err("InvalidParameterException", "You must provide a SecretId.");
-    const secret = this.find(input.SecretId);
-    if (!secret) throw notFound();
-    return this.describe(secret);
+  ListSecrets(input: ListSecretsRequest): { SecretList: SecretDescription[]; NextToken?: string } {
+    const all = [...this.store.secrets.keys()].map((name) => this.find(name)).filter((s): s is Secret => s !== undefined);
+    return listSecrets(all, input);
   }
 
-  ListSecrets(input: Input): Output {
-    const filters: { Key: string; Values: string[] }[] = input.Filters ?? [];
-    const matches = (s: Secret) =>
-      filters.every((f) =>
-        f.Values.some((raw) => {
-          const negate = raw.startsWith("!");
-          const value = negate ? raw.slice(1) : raw;
-          const fields =
-            f.Key === "name"
-              ? [s.name]
-              : f.Key === "description"
-                ? [s.description ?? ""]
-                : f.Key === "tag-key"
-                  ? s.tags.map((t) => t.Key)
-                  : f.Key === "tag-value"
-                    ? s.tags.map((t) => t.Value)
-                    : [s.name, s.description ?? "", ...s.tags.flatMap((t) => [t.Key, t.Value])];
-          const hit = fields.some((x) => x.startsWith(value));
-          return negate ? !hit : hit;
-        }),
-      );
-    const all = [...this.secrets.keys()]
-      .map((name) => this.find(name))
-      .filter((s): s is Secret => s !== undefined && (input.IncludePlannedDeletion === true || s.deletedAt === undefined) && matches(s))
-      .sort((a, b) => a.createdAt - b.createdAt || (a.name < b.name ? -1 : 1));
-    const max = Math.min(Number(input.MaxResults ?? 100), 100);
-    const start = input.NextToken ? Number(Buffer.from(String(input.NextToken), "base64url").toString()) : 0;
-    const page = all.slice(start, start + max);
-    const out: Output = { SecretList: page.map((s) => this.describe(s)) };
-    if (start + max < all.length) out.NextToken = Buffer.from(String(start + max)).toString("base64url");
-    return out;
+  ListSecretVersionIds(input: ListSecretVersionIdsRequest): Named & { Versions: object[] } {
+    const secret = this.existing(input.SecretId);
+    const versions = secret.versions.filter((v) => input.IncludeDeprecated === true || v.stages.length > 0);
+    return { ARN: secret.arn, Name: secret.name, Versions: versions.map(versionEntry) };
   }
 
-  DeleteSecret(input: Input): Output {
-    if (typeof input.SecretId !== "string" || input.SecretId === "") throw err("InvalidParameterException", "You must provide a SecretId.");
-    const secret = this.find(input.SecretId);
-    if (!secret) throw notFound();
+  DeleteSecret(input: DeleteSecretRequest): Named & { DeletionDate: number } {
+    const secret = this.existing(input.SecretId);
     const force = input.ForceDeleteWithoutRecovery === true;
     if (force && input.RecoveryWindowInDays !== undefined) {
       throw err("InvalidParameterException", "You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.");
@@ -353,59 +229,63 @@ export class SecretsService {
     }
     const now = Date.now();
     const deletionDate = force ? now : now + days * 86_400_000;
-    if (force) this.secrets.delete(secret.name);
+    if (force) this.store.delete(secret);
     else {
       secret.deletedAt = now;
       secret.deletionDate = deletionDate;
+      this.store.changed();
     }
-    this.changed();
     return { ARN: secret.arn, Name: secret.name, DeletionDate: deletionDate / 1000 };
   }
 
-  RestoreSecret(input: Input): Output {
-    const secret = this.find(input.SecretId);
-    if (!secret) throw notFound();
+  RestoreSecret(input: RestoreSecretRequest): Named {
+    const secret = this.existing(input.SecretId);
     secret.deletedAt = undefined;
     secret.deletionDate = undefined;
-    this.changed();
+    this.store.changed();
     return { ARN: secret.arn, Name: secret.name };
   }
 
-  TagResource(input: Input): Output {
-    const secret = this.live(input.SecretId, "TagResource");
-    for (const tag of (input.Tags ?? []) as { Key: string; Value: string }[]) {
+  TagResource(input: TagResourceRequest): Record<string, never> {
+    const secret = this.live(input.SecretId);
+    for (const tag of (input.Tags ?? []) as Secret["tags"]) {
       secret.tags = secret.tags.filter((t) => t.Key !== tag.Key);
       secret.tags.push(tag);
     }
-    this.changed();
+    this.store.changed();
     return {};
   }
 
-  UntagResource(input: Input): Output {
-    const secret = this.live(input.SecretId, "UntagResource");
-    const keys: string[] = input.TagKeys ?? [];
+  UntagResource(input: UntagResourceRequest): Record<string, never> {
+    const secret = this.live(input.SecretId);
+    const keys = input.TagKeys ?? [];
     secret.tags = secret.tags.filter((t) => !keys.includes(t.Key));
-    this.changed();
+    this.store.changed();
     return {};
   }
 
-  snapshot(): Secret[] {
-    return [...this.secrets.values()];
+  GetResourcePolicy(input: GetResourcePolicyRequest): Named & { ResourcePolicy?: string } {
+    const secret = this.existing(input.SecretId);
+    return { ARN: secret.arn, Name: secret.name, ...(secret.resourcePolicy ? { ResourcePolicy: secret.resourcePolicy } : {}) };
   }
 
-  restore(secrets: Secret[]): void {
-    for (const s of secrets) this.secrets.set(s.name, s);
+  PutResourcePolicy(input: PutResourcePolicyRequest): Named {
+    const secret = this.live(input.SecretId);
+    if (typeof input.ResourcePolicy !== "string") throw err("InvalidParameterException", "You must provide a ResourcePolicy.");
+    try {
+      JSON.parse(input.ResourcePolicy);
+    } catch {
+      throw err("MalformedPolicyDocumentException", "The policy document you provided isn't valid JSON.");
+    }
+    secret.resourcePolicy = input.ResourcePolicy;
+    this.store.changed();
+    return { ARN: secret.arn, Name: secret.name };
   }
-}
 
-export function secretsErrorReply(error: AwsServiceError): HttpReply {
-  return {
-    status: error.status,
-    headers: { "content-type": "application/x-amz-json-1.1", "x-amzn-errortype": error.code, ...error.details.headers },
-    body: JSON.stringify({ __type: error.code, Message: error.message, message: error.message }),
-  };
-}
-
-function startOfDay(ms: number): number {
-  return Math.floor(ms / 86_400_000) * 86_400_000;
+  DeleteResourcePolicy(input: DeleteResourcePolicyRequest): Named {
+    const secret = this.live(input.SecretId);
+    secret.resourcePolicy = undefined;
+    this.store.changed();
+    return { ARN: secret.arn, Name: secret.name };
+  }
 }

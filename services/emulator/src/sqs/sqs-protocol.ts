@@ -1,92 +1,160 @@
 /**
  * SQS wire protocols: JSON 1.0 (`x-amz-target: AmazonSQS.Op`, SDK v3) and the form-encoded
- * query protocol with XML replies (older SDKs, CLIs). Both map onto `SqsService`'s JSON shapes.
+ * query protocol with XML replies (older SDKs, CLIs). Both are parsed into the SDK's request
+ * types for `SqsService` and its results rendered back in the caller's protocol.
  */
+import type { EmulatedService, ServiceContext, ServiceErrors } from "../emulated-service.ts";
 import { type AwsServiceError, AwsServiceError as ServiceError } from "../errors.ts";
 import type { EmulatorRequest, HttpReply } from "../http-reply.ts";
 import type { ServiceCall } from "../service-call.ts";
 import { escapeXml, toXml, type XmlNode } from "../xml.ts";
-import { type Input, type Output, SqsService } from "./sqs-service.ts";
+import { sqsError } from "./sqs-errors.ts";
+import { SqsService } from "./sqs-service.ts";
 
-const operations = new Set([
-  "CreateQueue",
-  "GetQueueUrl",
-  "DeleteQueue",
-  "PurgeQueue",
-  "ListQueues",
-  "GetQueueAttributes",
-  "SetQueueAttributes",
-  "SendMessage",
-  "SendMessageBatch",
-  "ReceiveMessage",
-  "DeleteMessage",
-  "DeleteMessageBatch",
-  "ChangeMessageVisibility",
-  "ChangeMessageVisibilityBatch",
-  "ListDeadLetterSourceQueues",
-  "TagQueue",
-  "UntagQueue",
-  "ListQueueTags",
-]);
+// biome-ignore lint/suspicious/noExplicitAny: parsed wire input, validated field by field by the operation it is handed to.
+type Input = Record<string, any>;
+type Output = object;
+type Operation = (service: SqsService, input: Input, principal: string | undefined) => Output | Promise<Output>;
+
+/** An operation of the table: the parsed wire input goes to the method as the SDK request type it declares (the method validates every field). */
+const op =
+  <I>(method: (input: I, principal?: string) => Output | Promise<Output>): Operation =>
+  (service, input, principal) =>
+    method.call(service, input as I, principal);
+
+const operations: Record<string, Operation> = {
+  CreateQueue: op(SqsService.prototype.CreateQueue),
+  GetQueueUrl: op(SqsService.prototype.GetQueueUrl),
+  DeleteQueue: op(SqsService.prototype.DeleteQueue),
+  PurgeQueue: op(SqsService.prototype.PurgeQueue),
+  ListQueues: op(SqsService.prototype.ListQueues),
+  GetQueueAttributes: op(SqsService.prototype.GetQueueAttributes),
+  SetQueueAttributes: op(SqsService.prototype.SetQueueAttributes),
+  SendMessage: op(SqsService.prototype.SendMessage),
+  SendMessageBatch: op(SqsService.prototype.SendMessageBatch),
+  ReceiveMessage: op(SqsService.prototype.ReceiveMessage),
+  DeleteMessage: op(SqsService.prototype.DeleteMessage),
+  DeleteMessageBatch: op(SqsService.prototype.DeleteMessageBatch),
+  ChangeMessageVisibility: op(SqsService.prototype.ChangeMessageVisibility),
+  ChangeMessageVisibilityBatch: op(SqsService.prototype.ChangeMessageVisibilityBatch),
+  ListDeadLetterSourceQueues: op(SqsService.prototype.ListDeadLetterSourceQueues),
+  TagQueue: op(SqsService.prototype.TagQueue),
+  UntagQueue: op(SqsService.prototype.UntagQueue),
+  ListQueueTags: op(SqsService.prototype.ListQueueTags),
+};
 const batchAction: Record<string, string> = {
   SendMessageBatch: "SendMessage",
   DeleteMessageBatch: "DeleteMessage",
   ChangeMessageVisibilityBatch: "ChangeMessageVisibility",
 };
 const xmlns = "http://queue.amazonaws.com/doc/2012-11-05/";
+const signatureStatus: Record<string, number> = { RequestExpired: 400 };
 
-export function isSqsRequest(req: EmulatorRequest): boolean {
-  const target = req.headers["x-amz-target"];
-  if (target) return target.startsWith("AmazonSQS.");
-  if (req.query.has("Action")) return true;
-  return (
-    (req.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded") &&
-    /(^|&)Action=/.test(req.body.toString("latin1", 0, 4096))
-  );
+export class SqsProtocol implements EmulatedService {
+  readonly name = "sqs" as const;
+  readonly service: SqsService;
+  readonly errors: ServiceErrors = {
+    internal: () => sqsError("InternalError", "We encountered an internal error. Please try again.", 500),
+    accessDenied: (message) => sqsError("AccessDenied", message, 403),
+    signature: (code, message) => sqsError(code, message, code === "AccessDenied" ? 403 : (signatureStatus[code] ?? 403)),
+    fault: (code, status, message) => sqsError(code, message, status),
+  };
+
+  constructor(private readonly context: ServiceContext) {
+    this.service = new SqsService({ ...context, onChange: () => context.onChange() });
+  }
+
+  get state() {
+    return this.service.store;
+  }
+
+  close(): void {
+    this.service.close();
+  }
+
+  accepts(req: EmulatorRequest): boolean {
+    const target = req.headers["x-amz-target"];
+    if (target) return target.startsWith("AmazonSQS.");
+    if (req.query.has("Action")) return true;
+    return (
+      (req.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded") &&
+      /(^|&)Action=/.test(req.body.toString("latin1", 0, 4096))
+    );
+  }
+
+  renderError(req: EmulatorRequest, error: AwsServiceError): HttpReply {
+    return req.headers["x-amz-target"] ? jsonError(error) : xmlError(error, req.requestId);
+  }
+
+  route(req: EmulatorRequest): ServiceCall {
+    const { region, accountId } = this.context;
+    const json = Boolean(req.headers["x-amz-target"]);
+    let operation: string;
+    let input: Input;
+    if (json) {
+      operation = req.headers["x-amz-target"].slice("AmazonSQS.".length);
+      try {
+        input = req.body.length ? JSON.parse(req.body.toString("utf8")) : {};
+      } catch {
+        throw new ServiceError("SerializationException", "Request body is not valid JSON.");
+      }
+    } else {
+      const params = new URLSearchParams(req.query);
+      if (req.body.length) for (const [k, v] of new URLSearchParams(req.body.toString("utf8"))) params.append(k, v);
+      operation = params.get("Action") ?? "";
+      input = queryInput(params);
+      if (/^\/[^/]+\/[^/]+\/?$/.test(req.rawPath)) {
+        if (!input.QueueUrl) input.QueueUrl = req.rawPath;
+        else if (SqsService.nameFromUrl(input.QueueUrl) !== SqsService.nameFromUrl(req.rawPath))
+          throw conflictingQueue("QueueUrl", req.rawPath);
+      }
+    }
+    const run = operations[operation];
+    if (!run) {
+      throw new ServiceError("InvalidAction", `The action ${operation} is not valid for this endpoint.`, 400, {
+        queryCode: "InvalidAction",
+      });
+    }
+    const queueName = actedOnQueue(operation, input);
+    const arn = `arn:aws:sqs:${region}:${accountId}:${queueName ?? "*"}`;
+    return {
+      operation,
+      resource: queueName,
+      authorizations: [{ action: `sqs:${batchAction[operation] ?? operation}`, resource: arn }],
+      run: async (principal) => {
+        const output = await run(this.service, input, principal);
+        return json
+          ? { status: 200, headers: { "content-type": "application/x-amz-json-1.0" }, body: JSON.stringify(output) }
+          : xmlResult(operation, output, req.requestId);
+      },
+    };
+  }
 }
 
-export function sqsCall(req: EmulatorRequest, service: SqsService, region: string, accountId: string): ServiceCall {
-  const json = Boolean(req.headers["x-amz-target"]);
-  let operation: string;
-  let input: Input;
-  if (json) {
-    operation = req.headers["x-amz-target"].slice("AmazonSQS.".length);
-    try {
-      input = req.body.length ? JSON.parse(req.body.toString("utf8")) : {};
-    } catch {
-      input = {};
-      operation = "__invalid_json";
-    }
-  } else {
-    const params = new URLSearchParams(req.query);
-    if (req.body.length) for (const [k, v] of new URLSearchParams(req.body.toString("utf8"))) params.append(k, v);
-    operation = params.get("Action") ?? "";
-    input = queryInput(params);
-    if (!input.QueueUrl && /^\/[^/]+\/[^/]+\/?$/.test(req.rawPath)) input.QueueUrl = req.rawPath;
+const byName = new Set(["CreateQueue", "GetQueueUrl"]);
+
+/**
+ * The queue the operation acts on, which is what IAM authorizes: `QueueName` for the two
+ * operations that take one, `QueueUrl` for every other. A request naming a second queue in the
+ * other member is refused, so a policy can never be checked against a queue the call does not touch.
+ */
+function actedOnQueue(operation: string, input: Input): string | undefined {
+  const name = typeof input.QueueName === "string" && input.QueueName !== "" ? input.QueueName : undefined;
+  const fromUrl = SqsService.nameFromUrl(input.QueueUrl);
+  if (byName.has(operation)) {
+    if (fromUrl !== undefined && fromUrl !== name) throw conflictingQueue("QueueUrl", String(input.QueueUrl));
+    return name;
   }
-  const queueName = typeof input.QueueName === "string" ? input.QueueName : SqsService.nameFromUrl(input.QueueUrl);
-  const arn = queueName ? `arn:aws:sqs:${region}:${accountId}:${queueName}` : `arn:aws:sqs:${region}:${accountId}:*`;
-  const renderError = (error: AwsServiceError) => (json ? jsonError(error) : xmlError(error, req.requestId));
-  return {
-    service: "sqs",
-    operation,
-    resource: queueName,
-    authorizations: [{ action: `sqs:${batchAction[operation] ?? operation}`, resource: arn }],
-    renderError,
-    async run(principal) {
-      if (operation === "__invalid_json") throw new ServiceError("SerializationException", "Request body is not valid JSON.");
-      if (!operations.has(operation)) {
-        throw new ServiceError("InvalidAction", `The action ${operation} is not valid for this endpoint.`, 400, {
-          queryCode: "InvalidAction",
-        });
-      }
-      const fn = (service as unknown as Record<string, (i: Input, p?: string) => Output | Promise<Output>>)[operation];
-      const output = await fn.call(service, input, principal);
-      return json
-        ? { status: 200, headers: { "content-type": "application/x-amz-json-1.0" }, body: JSON.stringify(output) }
-        : xmlResult(operation, output, req.requestId);
-    },
-  };
+  if (name !== undefined && name !== fromUrl) throw conflictingQueue("QueueName", name);
+  return fromUrl;
+}
+
+function conflictingQueue(member: string, value: string): AwsServiceError {
+  return new ServiceError(
+    "InvalidParameterValue",
+    `Value ${value} for parameter ${member} is invalid. Reason: it names a different queue than the one the request acts on.`,
+    400,
+  );
 }
 
 export function jsonError(error: AwsServiceError): HttpReply {
@@ -169,10 +237,10 @@ function xmlResult(operation: string, output: Output, requestId: string): HttpRe
   return { status: 200, headers: { "content-type": "text/xml" }, body };
 }
 
-function queryOutput(operation: string, output: Output): XmlNode {
+function queryOutput(operation: string, output: object): XmlNode {
   const node: XmlNode = {};
   for (const [key, value] of Object.entries(output)) {
-    if (key === "Messages") node.Message = (value as Output[]).map((m) => queryOutput(operation, m));
+    if (key === "Messages") node.Message = (value as object[]).map((m) => queryOutput(operation, m));
     else if (key === "Attributes")
       node.Attribute = Object.entries(value as Record<string, string>).map(([Name, Value]) => ({ Name, Value }));
     else if (key === "MessageAttributes") {

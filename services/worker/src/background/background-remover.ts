@@ -45,7 +45,7 @@ export interface BackgroundRemoverOptions {
   cacheDir?: string;
   /** Fill holes of the mask (background enclosed by the book: fill-holes.ts). Default true. */
   fillHoles?: boolean;
-  /** Fill ragged, far-from-convex components to their convex hull (fill-hull.ts). Default off. */
+  /** Fill ragged, far-from-convex components to their convex hull (fill-hull.ts). Default on. */
   hullFill?: boolean | HullFillOptions;
   /** ONNX Runtime's optimisation level at load (default "all": adds the CPU-specific NCHWc layout). */
   optimization?: "extended" | "all";
@@ -187,7 +187,7 @@ export async function createBackgroundRemover(options: BackgroundRemoverOptions 
     : await ort.InferenceSession.create(await loadModelBytes(model, sourceDir), sessionOptions);
   const inputName = session.inputNames[0] ?? "input";
   const holes = options.fillHoles ?? true;
-  const hull = options.hullFill ?? false;
+  const hull = options.hullFill ?? true;
   const edge = modelInputEdge;
 
   async function runModel(input: Float32Array): Promise<Float32Array> {

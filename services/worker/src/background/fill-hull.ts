@@ -70,14 +70,16 @@ export function fillHull(mask: Uint8Array, width: number, height: number, option
   if (mask.length !== n) throw new RangeError(`mask has ${mask.length} bytes, expected ${width}×${height}`);
   const label = new Int32Array(n);
   const queue = new Int32Array(n);
+  // Each row's leftmost and rightmost pixel of the component being flooded (the hull's candidates).
+  const rowMin = new Int32Array(height);
+  const rowMax = new Int32Array(height);
   let filled = 0;
   let next = 0;
   for (let start = 0; start < n; start++) {
     if (label[start] || mask[start] < threshold) continue;
     next++;
-    // Flood the component, keeping each row's leftmost and rightmost pixel (the hull's candidates).
-    const rowMin = new Map<number, number>();
-    const rowMax = new Map<number, number>();
+    rowMin.fill(width);
+    rowMax.fill(-1);
     let head = 0;
     let tail = 0;
     label[start] = next;
@@ -86,23 +88,36 @@ export function fillHull(mask: Uint8Array, width: number, height: number, option
       const i = queue[head++];
       const x = i % width;
       const y = (i - x) / width;
-      if ((rowMin.get(y) ?? Number.POSITIVE_INFINITY) > x) rowMin.set(y, x);
-      if ((rowMax.get(y) ?? -1) < x) rowMax.set(y, x);
-      const visit = (j: number) => {
-        if (!label[j] && mask[j] >= threshold) {
+      if (x < rowMin[y]) rowMin[y] = x;
+      if (x > rowMax[y]) rowMax[y] = x;
+      // Neighbours inline (a closure per pixel costs more than the flood itself).
+      for (let k = 0; k < 4; k++) {
+        const j =
+          k === 0
+            ? x > 0
+              ? i - 1
+              : -1
+            : k === 1
+              ? x < width - 1
+                ? i + 1
+                : -1
+              : k === 2
+                ? y > 0
+                  ? i - width
+                  : -1
+                : y < height - 1
+                  ? i + width
+                  : -1;
+        if (j >= 0 && !label[j] && mask[j] >= threshold) {
           label[j] = next;
           queue[tail++] = j;
         }
-      };
-      if (x > 0) visit(i - 1);
-      if (x < width - 1) visit(i + 1);
-      if (y > 0) visit(i - width);
-      if (y < height - 1) visit(i + width);
+      }
     }
     const area = tail;
     if (area < minArea * n) continue;
     const points: Point[] = [];
-    for (const [y, x] of rowMin) points.push([x, y], [rowMax.get(y) as number, y]);
+    for (let y = 0; y < height; y++) if (rowMax[y] >= 0) points.push([rowMin[y], y], [rowMax[y], y]);
     const hull = convexHull(points);
     if (hull.length < 3) continue;
     const top = Math.min(...hull.map((p) => p[1]));

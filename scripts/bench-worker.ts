@@ -1,54 +1,69 @@
 /**
- * Background-removal benchmark (`npm run bench:worker`): this engine with each model against the
- * package's own `removeBackground()` with the same model, on the same generated photos, in the
- * same run. Each engine runs in its own child process so cold start and peak RSS are its own.
+ * Background-removal benchmark (`npm run bench:worker`): this engine against the package's own
+ * `removeBackground()` (`@imgly/background-removal-node`), on the same generated photos with known
+ * masks (scripts/bench-worker-photos.ts), in the same run.
  *
- * Photos: a book on varied backgrounds, 0.3–12 MP, one stored sideways with EXIF orientation 6.
- * Their true masks are known because they are generated here.
+ * Each contender is its own child process, so its cold start (process start → first cut-out) and
+ * peak RSS are its own. The children start one after another (cold starts never overlap), then the
+ * warm runs are interleaved: photo 1 on every contender, photo 2 on every contender, … — so on a
+ * shared, noisy machine every contender sees the same noise. Tables quote medians and ratios.
  *
- *   npm run bench:worker                       # all four engines, 2 warm rounds
- *   npm run bench:worker -- --rounds 1 --quick # smaller photos only
+ *   npm run bench:worker                              # all photos, the default contenders, 1 warm round
+ *   npm run bench:worker -- --quick                   # 7 photos, the default engine vs the package default
+ *   npm run bench:worker -- --contenders engine/medium,engine/small,package/medium --rounds 2
+ *
+ * Contenders: `package/<small|medium>`, and `engine/<variant>` with a variant from `engineVariants`.
+ * GB·s per photo = peak RSS (GB) × warm median (s): what a Lambda sized to the peak pays per photo.
  */
-import { spawn } from "node:child_process";
+import { type ChildProcess, fork } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import sharp from "sharp";
-import { createBackgroundRemover, decodeImage, modelInputEdge } from "../services/worker/src/index.ts";
-import { bookScene, encodeScene, encodeWithOrientation6, maskIoU } from "../tests/worker/book-scene.ts";
+import {
+  type BackgroundRemoverOptions,
+  createBackgroundRemover,
+  decodeImage,
+  modelInputEdge,
+  toPlanarTensor,
+} from "../services/worker/src/index.ts";
+import { maskIoU } from "../tests/worker/book-scene.ts";
+import { type BenchPhoto, benchPhotos, writeBenchPhotos } from "./bench-worker-photos.ts";
 
-type Engine = "engine" | "package";
-type Model = "small" | "medium";
+/** Engine configurations that can be benchmarked by name (`engine/<name>`). */
+export const engineVariants: Record<string, BackgroundRemoverOptions> = {
+  default: {},
+  small: { model: "small" },
+  "small-shipped": { model: "small", prepared: false },
+  medium: { model: "medium" },
+  "medium-fp16": { model: "medium", prepared: false },
+  "medium-extended": { model: "medium", optimization: "extended" },
+  "medium-1thread": { model: "medium", threads: 1 },
+  "medium-nofill": { model: "medium", fillHoles: false },
+  "medium-nohull": { model: "medium", hullFill: false },
+};
 
-interface PhotoSpec {
-  name: string;
-  width: number;
-  height: number;
-  background: "wood" | "white" | "cloth" | "dark";
-  format: "jpeg" | "png" | "exif6";
-}
+/** The package's default model (what its `removeBackground()` uses when not told). */
+const packageDefault = "package/medium";
+const defaultContenders = ["engine/default", "engine/small", "engine/medium-fp16", "package/small", "package/medium"];
+const quickContenders = ["engine/default", "package/medium"];
 
-const photoSpecs: PhotoSpec[] = [
-  { name: "wood-0.3mp.jpg", width: 640, height: 480, background: "wood", format: "jpeg" },
-  { name: "white-2mp.jpg", width: 1600, height: 1200, background: "white", format: "jpeg" },
-  { name: "exif6-2mp.jpg", width: 1200, height: 1600, background: "cloth", format: "exif6" },
-  { name: "cloth-3mp.png", width: 2000, height: 1500, background: "cloth", format: "png" },
-  { name: "dark-6mp.jpg", width: 3000, height: 2000, background: "dark", format: "jpeg" },
-  { name: "wood-12mp.jpg", width: 4000, height: 3000, background: "wood", format: "jpeg" },
-];
-
-interface ChildResult {
-  engine: Engine;
-  model: Model;
-  coldStartMs: number;
-  samples: { photo: string; ms: number }[];
-  peakRssMb: number;
-  bareRunMs?: number[];
-}
+type Message =
+  | { type: "ready"; coldStartMs: number }
+  | { type: "done"; ms: number; cpuMs: number; stages?: Record<string, number> }
+  | { type: "peak"; peakRssMb: number };
+type Command = { type: "run"; index: number } | { type: "bare" } | { type: "finish" };
 
 const median = (xs: number[]) => quantile(xs, 0.5);
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return Number.NaN;
+  const pos = (s.length - 1) * q;
+  const lo = Math.floor(pos);
+  return s[lo] + (s[Math.min(lo + 1, s.length - 1)] - s[lo]) * (pos - lo);
+}
 
 /** Peak resident set of this process in KiB: the kernel's high-water mark where there is one. */
 function peakRssKb(): number {
@@ -58,198 +73,263 @@ function peakRssKb(): number {
   } catch {}
   return process.resourceUsage().maxRSS;
 }
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return Number.NaN;
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos);
-  return s[lo] + (s[Math.min(lo + 1, s.length - 1)] - s[lo]) * (pos - lo);
-}
 
 // ---------------------------------------------------------------------------------------------
-// Child: one engine, one model. Writes each photo's alpha mask next to the photos.
+// Child: one contender. Waits for commands; writes each photo's alpha once, untimed.
 
-async function child(engine: Engine, model: Model, dir: string, rounds: number) {
-  const photos = JSON.parse(readFileSync(join(dir, "photos.json"), "utf8")) as PhotoSpec[];
+async function child(contender: string, dir: string) {
+  const photos = JSON.parse(readFileSync(join(dir, "photos.json"), "utf8")) as BenchPhoto[];
   const bytes = photos.map((p) => readFileSync(join(dir, p.name)));
-  const outDir = join(dir, `${engine}-${model}`);
+  const outDir = join(dir, contender.replace("/", "-"));
   mkdirSync(outDir, { recursive: true });
-  const samples: { photo: string; ms: number }[] = [];
-  let coldStartMs = 0;
-  let bareRunMs: number[] | undefined;
-  let peakKb = 0;
+  const send = (m: Message) => new Promise<void>((resolve) => process.send?.(m, () => resolve()));
+  const written = new Set<number>();
+  const keepAlpha = async (i: number, png: Uint8Array) => {
+    if (written.has(i)) return;
+    written.add(i);
+    writeFileSync(join(outDir, `${photos[i].name}.alpha`), await sharp(png).ensureAlpha().extractChannel(3).raw().toBuffer());
+  };
+  let run: (i: number) => Promise<{ ms: number; png: Uint8Array; stages?: Record<string, number> }>;
+  const cpuMs = (since: NodeJS.CpuUsage) => {
+    const d = process.cpuUsage(since);
+    return (d.user + d.system) / 1000;
+  };
+  let bare: () => Promise<number> = async () => Number.NaN;
 
-  if (engine === "engine") {
-    const remover = await createBackgroundRemover({ model });
-    const run = async (i: number) => {
+  const [kind, name] = contender.split("/");
+  if (kind === "engine") {
+    const options = engineVariants[name];
+    if (!options) throw new Error(`unknown engine variant ${name}`);
+    const remover = await createBackgroundRemover(options);
+    run = async (i) => {
       const t = performance.now();
-      const { png } = await remover.remove(bytes[i]);
-      return { ms: performance.now() - t, png };
+      const { png, timings } = await remover.remove(bytes[i]);
+      return { ms: performance.now() - t, png, stages: { ...timings } };
     };
-    const first = await run(0);
-    coldStartMs = performance.now(); // since process start (performance.timeOrigin)
-    writeFileSync(join(outDir, `${photos[0].name}.alpha`), await sharp(first.png).extractChannel(3).raw().toBuffer());
-    for (let r = 0; r < rounds; r++) {
-      for (let i = 0; i < photos.length; i++) {
-        const { ms, png } = await run(i);
-        samples.push({ photo: photos[i].name, ms });
-        if (r === 0 && i > 0) writeFileSync(join(outDir, `${photos[i].name}.alpha`), await sharp(png).extractChannel(3).raw().toBuffer());
+    let tensor: Float32Array | undefined;
+    bare = async () => {
+      // The model call alone on a prepared tensor: the floor a photo's time can approach.
+      if (!tensor) {
+        const image = await decodeImage(bytes[0]);
+        const small = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
+          .resize(modelInputEdge, modelInputEdge, { fit: "fill" })
+          .raw()
+          .toBuffer();
+        tensor = toPlanarTensor(small);
       }
-    }
-    // The model call alone on a prepared tensor: the floor per-photo time can approach.
-    const image = await decodeImage(bytes[1]);
-    const small = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
-      .resize(modelInputEdge, modelInputEdge, { fit: "fill" })
-      .raw()
-      .toBuffer();
-    const { toPlanarTensor } = await import("../services/worker/src/index.ts");
-    const tensor = toPlanarTensor(small);
-    bareRunMs = [];
-    for (let i = 0; i < Math.max(3, rounds * 2); i++) {
       const t = performance.now();
       await remover.runModel(tensor);
-      bareRunMs.push(performance.now() - t);
-    }
-    peakKb = peakRssKb();
-  } else {
-    const { removeBackground } = await import("@imgly/background-removal-node");
-    const mime = (name: string) => (name.endsWith(".png") ? "image/png" : "image/jpeg");
-    const run = async (i: number) => {
-      const t = performance.now();
-      const blob = await removeBackground(new Blob([bytes[i]], { type: mime(photos[i].name) }), { model, output: { format: "image/png" } });
-      await blob.arrayBuffer();
       return performance.now() - t;
     };
-    await run(0);
-    coldStartMs = performance.now();
-    for (let r = 0; r < rounds; r++) {
-      for (let i = 0; i < photos.length; i++) samples.push({ photo: photos[i].name, ms: await run(i) });
-    }
-    peakKb = peakRssKb();
-    // Exact masks, untimed and after the RSS reading (a second config loads a second session).
-    for (let i = 0; i < photos.length; i++) {
+  } else {
+    const { removeBackground } = await import("@imgly/background-removal-node");
+    const mime = (n: string) => (n.endsWith(".png") ? "image/png" : "image/jpeg");
+    run = async (i) => {
+      const t = performance.now();
       const blob = await removeBackground(new Blob([bytes[i]], { type: mime(photos[i].name) }), {
-        model,
-        output: { format: "image/x-rgba8" },
+        model: name as "small" | "medium",
+        output: { format: "image/png" },
       });
-      const rgba = new Uint8Array(await blob.arrayBuffer());
-      const alpha = Buffer.alloc(rgba.length / 4);
-      for (let j = 0; j < alpha.length; j++) alpha[j] = rgba[j * 4 + 3];
-      writeFileSync(join(outDir, `${photos[i].name}.alpha`), alpha);
+      const png = new Uint8Array(await blob.arrayBuffer());
+      return { ms: performance.now() - t, png };
+    };
+  }
+
+  const first = await run(0);
+  // Since process start (performance.timeOrigin): module loading, model, session, first photo.
+  const coldStartMs = performance.now();
+  await keepAlpha(0, first.png);
+  await send({ type: "ready", coldStartMs });
+  process.on("message", async (command: Command) => {
+    const cpu = process.cpuUsage();
+    if (command.type === "run") {
+      const { ms, png, stages } = await run(command.index);
+      const used = cpuMs(cpu);
+      await keepAlpha(command.index, png);
+      await send({ type: "done", ms, cpuMs: used, stages });
+    } else if (command.type === "bare") {
+      const ms = await bare();
+      await send({ type: "done", ms, cpuMs: cpuMs(cpu) });
+    } else {
+      await send({ type: "peak", peakRssMb: peakRssKb() / 1024 });
+      process.exit(0);
     }
-  }
-  const result: ChildResult = { engine, model, coldStartMs, samples, peakRssMb: peakKb / 1024, bareRunMs };
-  process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Parent: generate photos, run the children one at a time, print the tables.
-
-async function generate(dir: string, specs: PhotoSpec[]) {
-  for (const [i, spec] of specs.entries()) {
-    const scene = await bookScene({ width: spec.width, height: spec.height, background: spec.background, seed: 100 + i });
-    const bytes =
-      spec.format === "exif6" ? await encodeWithOrientation6(scene) : await encodeScene(scene, spec.format === "png" ? "png" : "jpeg");
-    writeFileSync(join(dir, spec.name), bytes);
-    writeFileSync(join(dir, `${spec.name}.truth`), scene.mask);
-  }
-  writeFileSync(join(dir, "photos.json"), JSON.stringify(specs));
-}
-
-function runChild(engine: Engine, model: Model, dir: string, rounds: number): Promise<ChildResult> {
-  const script = fileURLToPath(import.meta.url);
-  return new Promise((resolve, reject) => {
-    const p = spawn(
-      process.execPath,
-      ["--import", "tsx", script, "--child", engine, "--model", model, "--dir", dir, "--rounds", String(rounds)],
-      {
-        stdio: ["ignore", "pipe", "inherit"],
-        // As the worker image sets it (see services/worker/Dockerfile); the same for both engines.
-        env: { MALLOC_MMAP_THRESHOLD_: "131072", ...process.env, NODE_NO_WARNINGS: "1" },
-      },
-    );
-    let out = "";
-    p.stdout.on("data", (d) => {
-      out += d;
-    });
-    p.on("error", reject);
-    p.on("exit", (code) => {
-      const line = out.split("\n").find((l) => l.startsWith("RESULT "));
-      if (code !== 0 || !line) reject(new Error(`${engine}/${model} exited with ${code}\n${out.slice(-2000)}`));
-      else resolve(JSON.parse(line.slice(7)));
-    });
   });
 }
 
+// ---------------------------------------------------------------------------------------------
+// Parent: generate photos, start the children one at a time, interleave the warm runs, print.
+
+interface Contender {
+  id: string;
+  proc: ChildProcess;
+  coldStartMs: number;
+  samples: { photo: string; ms: number; cpuMs: number; stages?: Record<string, number> }[];
+  bareMs: number[];
+  bareCpuMs: number[];
+  peakRssMb: number;
+}
+
+function nextMessage(proc: ChildProcess, id: string): Promise<Message> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: Message) => {
+      proc.off("exit", onExit);
+      resolve(m);
+    };
+    const onExit = (code: number | null) => {
+      proc.off("message", onMessage);
+      reject(new Error(`${id} exited with ${code}`));
+    };
+    proc.once("message", onMessage);
+    proc.once("exit", onExit);
+  });
+}
+
+async function ask(c: Contender, command: Command): Promise<Message> {
+  const reply = nextMessage(c.proc, c.id);
+  c.proc.send(command);
+  return reply;
+}
+
+async function start(id: string, dir: string): Promise<Contender> {
+  const proc = fork(fileURLToPath(import.meta.url), ["--child", id, "--dir", dir], {
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+    // As the worker image sets it (see services/worker/Dockerfile); the same for every contender.
+    env: { MALLOC_MMAP_THRESHOLD_: "131072", ...process.env, NODE_NO_WARNINGS: "1" },
+  });
+  const ready = await nextMessage(proc, id);
+  if (ready.type !== "ready") throw new Error(`${id}: expected ready, got ${ready.type}`);
+  return { id, proc, coldStartMs: ready.coldStartMs, samples: [], bareMs: [], bareCpuMs: [], peakRssMb: Number.NaN };
+}
+
 const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : "–");
+const ratio = (a: number, b: number) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : "–");
 
 async function main() {
   const { values } = parseArgs({
     options: {
       child: { type: "string" },
-      model: { type: "string" },
-      models: { type: "string", default: "small,medium" },
       dir: { type: "string" },
-      rounds: { type: "string", default: "2" },
+      contenders: { type: "string" },
+      photos: { type: "string" },
+      rounds: { type: "string", default: "1" },
       quick: { type: "boolean", default: false },
       keep: { type: "boolean", default: false },
     },
   });
-  const rounds = Math.max(1, Number(values.rounds));
   if (values.child) {
-    await child(values.child as Engine, values.model as Model, values.dir as string, rounds);
+    await child(values.child, values.dir as string);
     return;
   }
-  const specs = values.quick ? photoSpecs.filter((p) => p.width * p.height <= 3_000_000) : photoSpecs;
+  const rounds = Math.max(1, Number(values.rounds));
+  const only = values.photos?.split(",");
+  const photos = benchPhotos.filter((p) => (only ? only.includes(p.name) : !values.quick || p.quick));
+  const ids = values.contenders?.split(",") ?? (values.quick ? quickContenders : defaultContenders);
   const dir = values.dir ?? mkdtempSync(join(tmpdir(), "bench-worker-"));
-  console.error(`generating ${specs.length} photos in ${dir} …`);
-  await generate(dir, specs);
-  const models = values.models.split(",") as Model[];
-  const results: ChildResult[] = [];
-  for (const model of models) {
-    for (const engine of ["engine", "package"] as Engine[]) {
-      console.error(`running ${engine} (${model}) …`);
-      results.push(await runChild(engine, model, dir, rounds));
-    }
+  console.error(`generating ${photos.length} photos in ${dir} …`);
+  await writeBenchPhotos(dir, photos);
+  writeFileSync(join(dir, "photos.json"), JSON.stringify(photos));
+
+  // As the image build does: prepared artefacts exist before any contender's cold start.
+  for (const id of ids.filter((x) => x.startsWith("engine/"))) {
+    const options = engineVariants[id.slice("engine/".length)];
+    if (!options) throw new Error(`unknown engine variant ${id}; known: ${Object.keys(engineVariants).join(", ")}`);
+    if (options.prepared !== false) await (await createBackgroundRemover({ ...options, threads: 1 })).release();
   }
+  const contenders: Contender[] = [];
+  try {
+    for (const id of ids) {
+      console.error(`starting ${id} …`);
+      contenders.push(await start(id, dir));
+    }
+    for (let r = 0; r < rounds; r++) {
+      for (const [index, photo] of photos.entries()) {
+        console.error(`round ${r + 1}/${rounds}: ${photo.name}`);
+        // Rotate who goes first so no contender always runs right after another's garbage.
+        for (let k = 0; k < contenders.length; k++) {
+          const c = contenders[(k + index + r) % contenders.length];
+          const m = await ask(c, { type: "run", index });
+          if (m.type === "done") c.samples.push({ photo: photo.name, ms: m.ms, cpuMs: m.cpuMs, stages: m.stages });
+        }
+        // A bare model call after each of the first three photos: enough for a median, bounded.
+        for (const c of contenders.filter((x) => x.id.startsWith("engine/") && index < 3)) {
+          const m = await ask(c, { type: "bare" });
+          if (m.type === "done") {
+            c.bareMs.push(m.ms);
+            c.bareCpuMs.push(m.cpuMs);
+          }
+        }
+      }
+    }
+    for (const c of contenders) {
+      const m = await ask(c, { type: "finish" });
+      if (m.type === "peak") c.peakRssMb = m.peakRssMb;
+    }
+  } finally {
+    for (const c of contenders) if (c.proc.exitCode === null) c.proc.kill();
+  }
+  console.log(report(contenders, photos, dir, rounds));
+  if (!values.keep && !values.dir) rmSync(dir, { recursive: true, force: true });
+}
 
-  const alpha = (r: ChildResult, photo: string) => readFileSync(join(dir, `${r.engine}-${r.model}`, `${photo}.alpha`));
-  const truth = (photo: string) => readFileSync(join(dir, `${photo}.truth`));
-  const ious = (r: ChildResult) => specs.map((s) => maskIoU(alpha(r, s.name), truth(s.name)));
-  const find = (engine: Engine, model: Model) => results.find((r) => r.engine === engine && r.model === model);
+function report(contenders: Contender[], photos: BenchPhoto[], dir: string, rounds: number): string {
+  const read = (file: string) => readFileSync(join(dir, file));
+  // The package ignores EXIF: its cut-out is of the stored pixel grid, so it is scored against the
+  // mask in that grid; the engine honours EXIF and is scored against the upright mask.
+  const iou = (c: Contender, photo: BenchPhoto) =>
+    maskIoU(
+      read(join(c.id.replace("/", "-"), `${photo.name}.alpha`)),
+      read(`${photo.name}.${c.id.startsWith("package/") ? "stored-truth" : "truth"}`),
+    );
+  const pkg = contenders.find((c) => c.id === packageDefault);
+  const warm = (c: Contender) => median(c.samples.map((s) => s.ms));
+  const warmCpu = (c: Contender) => median(c.samples.map((s) => s.cpuMs));
+  const gbs = (c: Contender) => (c.peakRssMb / 1024) * (warm(c) / 1000);
 
-  const lines: string[] = [];
-  lines.push(
-    `Photos: ${specs.map((s) => s.name).join(", ")}; ${rounds} warm round(s); ${results[0] ? "" : ""}node ${process.version}, ${(await import("node:os")).availableParallelism()} cores.`,
+  const lines: string[] = [
+    `${photos.length} photos, ${rounds} warm round(s), interleaved; node ${process.version}, ${availableParallelism()} cores. Ratios are against ${packageDefault} (the package's default) in this run.`,
     "",
-    "| engine | model | warm median ms | warm p90 ms | median vs package | cold start ms | peak RSS MB | IoU truth mean (min) | IoU vs package mean (min)¹ | bare session.run ms | median / bare |",
-    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-  );
-  for (const r of results) {
-    const ms = r.samples.map((s) => s.ms);
-    const pkg = find("package", r.model);
-    const ratio = pkg ? median(ms) / median(pkg.samples.map((s) => s.ms)) : Number.NaN;
-    const t = ious(r);
-    // Orientation-6 photo excluded: the package ignores EXIF, so its mask is sideways there.
-    const comparable = specs.filter((s) => s.format !== "exif6");
-    const vsPkg = r.engine === "engine" && pkg ? comparable.map((s) => maskIoU(alpha(r, s.name), alpha(pkg, s.name), 127)) : [];
-    const bare = r.bareRunMs ? median(r.bareRunMs) : Number.NaN;
+    "| contender | warm median ms | vs pkg default | CPU ms / photo | vs pkg default | bare session.run ms | median / bare | bare CPU ms | CPU / bare CPU | cold start ms | vs pkg default | peak RSS MB | GB·s / photo | vs pkg default | IoU min | IoU mean | photos with IoU < pkg default − 0.01 |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+  ];
+  for (const c of contenders) {
+    const scores = photos.map((p) => iou(c, p));
+    const worse = pkg ? photos.filter((p) => iou(c, p) < iou(pkg, p) - 0.01).map((p) => p.name) : [];
+    const bare = median(c.bareMs);
     lines.push(
-      `| ${r.engine === "engine" ? "this engine" : "package removeBackground()"} | ${r.model} | ${fmt(median(ms))} | ${fmt(quantile(ms, 0.9))} | ${fmt(ratio, 2)}× | ${fmt(r.coldStartMs)} | ${fmt(r.peakRssMb)} | ${fmt(t.reduce((a, b) => a + b, 0) / t.length, 3)} (${fmt(Math.min(...t), 3)}) | ${vsPkg.length ? `${fmt(vsPkg.reduce((a, b) => a + b, 0) / vsPkg.length, 3)} (${fmt(Math.min(...vsPkg), 3)})` : "–"} | ${fmt(bare)} | ${r.bareRunMs ? `${fmt(median(ms) / bare, 2)}×` : "–"} |`,
+      `| ${c.id} | ${fmt(warm(c))} | ${pkg ? ratio(warm(c), warm(pkg)) : "–"} | ${fmt(warmCpu(c))} | ${pkg ? ratio(warmCpu(c), warmCpu(pkg)) : "–"} | ${fmt(bare)} | ${ratio(warm(c), bare)} | ${fmt(median(c.bareCpuMs))} | ${ratio(warmCpu(c), median(c.bareCpuMs))} | ${fmt(c.coldStartMs)} | ${pkg ? ratio(c.coldStartMs, pkg.coldStartMs) : "–"} | ${fmt(c.peakRssMb)} | ${fmt(gbs(c), 2)} | ${pkg ? ratio(gbs(c), gbs(pkg)) : "–"} | ${fmt(Math.min(...scores), 3)} | ${fmt(scores.reduce((a, b) => a + b, 0) / scores.length, 3)} | ${c === pkg ? "–" : worse.length ? worse.join(", ") : "none"} |`,
     );
   }
-  lines.push("", "¹ the orientation-6 photo is left out of this column: the package ignores EXIF, so its mask is sideways there.", "");
-  lines.push(`| photo | ${results.map((r) => `${r.engine === "engine" ? "engine" : "pkg"} ${r.model} ms (IoU)`).join(" | ")} |`);
-  lines.push(`|---|${results.map(() => "---:").join("|")}|`);
-  for (const s of specs) {
-    const cells = results.map((r) => {
-      const ms = median(r.samples.filter((x) => x.photo === s.name).map((x) => x.ms));
-      return `${fmt(ms)} (${fmt(maskIoU(alpha(r, s.name), truth(s.name)), 3)})`;
+  lines.push(
+    "",
+    `| photo | what | ${contenders.map((c) => `${c.id} IoU (ms)`).join(" | ")} |`,
+    `|---|---|${contenders.map(() => "---:").join("|")}|`,
+  );
+  for (const p of photos) {
+    const cells = contenders.map((c) => {
+      const ms = median(c.samples.filter((s) => s.photo === p.name).map((s) => s.ms));
+      const bad = pkg && c !== pkg && iou(c, p) < iou(pkg, p) - 0.01 ? " ✗" : "";
+      return `${fmt(iou(c, p), 3)}${bad} (${fmt(ms)})`;
     });
-    lines.push(`| ${s.name} | ${cells.join(" | ")} |`);
+    lines.push(`| ${p.name} | ${p.about} | ${cells.join(" | ")} |`);
   }
-  console.log(lines.join("\n"));
-  if (!values.keep && !values.dir) rmSync(dir, { recursive: true, force: true });
+  const staged = contenders.filter((c) => c.samples.some((s) => s.stages));
+  if (staged.length) {
+    const names = [...new Set(staged.flatMap((c) => c.samples.flatMap((s) => Object.keys(s.stages ?? {}))))];
+    lines.push(
+      "",
+      "Engine stages, median ms over all warm photos:",
+      "",
+      `| contender | ${names.join(" | ")} |`,
+      `|---|${names.map(() => "---:").join("|")}|`,
+    );
+    for (const c of staged) {
+      lines.push(`| ${c.id} | ${names.map((n) => fmt(median(c.samples.map((s) => s.stages?.[n] ?? Number.NaN)), 0)).join(" | ")} |`);
+    }
+  }
+  lines.push("", "✗ = IoU more than 0.01 below the package default's on that photo.");
+  return lines.join("\n");
 }
 
 await main();

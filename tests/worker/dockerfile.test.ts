@@ -40,6 +40,12 @@ describe("services/worker/Dockerfile", () => {
       const source = copy.split(/\s+/)[2];
       if (source.startsWith("/build/node_modules/")) {
         expect(existsSync(join(root, source.slice("/build/".length))), source).toBe(true);
+      } else if (source.startsWith("/build/bg-model/")) {
+        // Written by the model-preparation step of the build stage.
+        const prepare = instructions.find((l) => l.startsWith("RUN ") && l.includes("prepare-model.ts"));
+        expect(prepare).toContain("--out /build/bg-model");
+        const script = prepare?.split(/\s+/).find((p) => p.endsWith("prepare-model.ts")) ?? "";
+        expect(existsSync(join(root, script)), script).toBe(true);
       } else {
         expect(source).toBe("/build/dist/");
       }

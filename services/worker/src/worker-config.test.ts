@@ -5,9 +5,9 @@ import { loadWorkerConfig } from "./worker-config.ts";
 const base = { PIPELINE_ENV: "local", IMAGE_BUCKET: "b", DATABASE_URL: "postgres://x@127.0.0.1/db" };
 
 describe("loadWorkerConfig", () => {
-  it("applies defaults that keep the cut-out at the photo's size and memory under 1 GB", () => {
+  it("applies defaults: the medium model, the cut-out at the photo's size", () => {
     const c = loadWorkerConfig(base);
-    expect(c).toMatchObject({ BG_MODEL: "small", BG_MEMORY_ARENA: false, MAX_INPUT_PIXELS: 36_000_000, LOG_LEVEL: "info" });
+    expect(c).toMatchObject({ BG_MODEL: "medium", BG_MEMORY_ARENA: false, MAX_INPUT_PIXELS: 36_000_000, LOG_LEVEL: "info" });
     expect(c.BG_TRIM_PADDING).toBeUndefined();
     expect(c.BG_MAX_OUTPUT_EDGE).toBeUndefined();
   });
@@ -20,10 +20,10 @@ describe("loadWorkerConfig", () => {
       DATABASE_HOST: "h",
       DATABASE_NAME: "n",
       LOG_LEVEL: "WARN",
-      BG_MODEL: "medium",
+      BG_MODEL: "small",
       BG_TRIM_PADDING: "0",
     });
-    expect(c).toMatchObject({ LOG_LEVEL: "warn", BG_MODEL: "medium", BG_TRIM_PADDING: 0, DATABASE_HOST: "h" });
+    expect(c).toMatchObject({ LOG_LEVEL: "warn", BG_MODEL: "small", BG_TRIM_PADDING: 0, DATABASE_HOST: "h" });
     expect(c.DATABASE_URL).toBeUndefined();
   });
 

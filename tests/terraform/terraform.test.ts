@@ -3,6 +3,7 @@
  * plan → apply → destroy of staging against moto, checked against the manifest — including the
  * planned IAM policies, which must equal servicePolicy() of @bluemoxon/core exactly (issue 9).
  */
+import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
@@ -10,7 +11,7 @@ import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from "@aws-s
 import { loadManifest, resourceNames, servicePolicy } from "@bluemoxon/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type MotoServer, startMoto } from "../support/moto.ts";
-import { motoOverride, prepareTerraform, repoTerraformDir, type Terraform } from "./terraform-cli.ts";
+import { findProviderMirror, motoOverride, prepareTerraform, repoTerraformDir, type Terraform } from "./terraform-cli.ts";
 
 const manifest = loadManifest();
 const fakeDigest = (c: string) => `sha256:${c.repeat(64)}`;
@@ -63,6 +64,25 @@ describe("terraform", () => {
       const result = JSON.parse(stdout) as { valid: boolean; diagnostics: unknown[] };
       expect(result.diagnostics).toEqual([]);
       expect(result.valid).toBe(true);
+    });
+  }
+
+  // A lock file written by `init` from a filesystem mirror holds only the h1: hash of the mirror's
+  // platform, and `terraform init` on a Mac then refuses the registry's package. The zh: hashes
+  // (SHA-256 of every platform's release zip, HashiCorp's SHA256SUMS) are what let any platform verify it.
+  for (const env of ["staging", "prod"]) {
+    it(`${env}'s lock file verifies the provider on linux_amd64 here and carries every platform's zip hash`, async (ctx) => {
+      if (!tf) return ctx.skip(skipReason);
+      const lockPath = join(repoTerraformDir, "envs", env, ".terraform.lock.hcl");
+      const lock = readFileSync(lockPath, "utf8");
+      const zh = lock.match(/"zh:[a-f0-9]{64}"/g) ?? [];
+      // One zh: per release zip of terraform-provider-aws 5.100.0 (15, as `init` from the registry writes them).
+      expect(new Set(zh).size).toBe(15);
+      // Recomputing the lock for this machine's platform from the mirror must not change it.
+      const cwd = tf.envDir(env);
+      await tf.run(["init", "-backend=false", "-no-color"], { cwd });
+      await tf.run(["providers", "lock", "-no-color", `-fs-mirror=${findProviderMirror()}`, "-platform=linux_amd64"], { cwd });
+      expect(readFileSync(join(cwd, ".terraform.lock.hcl"), "utf8")).toBe(lock);
     });
   }
 

@@ -18,7 +18,8 @@ describe("pipeline.json permissions", () => {
         const [action, resource] = pair.split(" ");
         if (action !== "s3:GetObject" || !resource.startsWith("objects:")) continue;
         const bucket = `bucket:${resource.slice("objects:".length)}`;
-        if (!granted.has(`s3:ListBucket ${bucket}`)) problems.push(`${service}: s3:GetObject on ${resource} without s3:ListBucket on ${bucket}`);
+        if (!granted.has(`s3:ListBucket ${bucket}`))
+          problems.push(`${service}: s3:GetObject on ${resource} without s3:ListBucket on ${bucket}`);
       }
     }
     expect(problems).toEqual([]);

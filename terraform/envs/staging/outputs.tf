@@ -25,3 +25,7 @@ output "secret_arns" {
 output "ecr_repository_urls" {
   value = module.pipeline.ecr_repository_urls
 }
+
+output "function_security_group_id" {
+  value = module.pipeline.function_security_group_id
+}

@@ -75,6 +75,8 @@ locals {
 
   uses_database = var.enable_database || var.use_existing_database_credentials
   in_vpc        = length(var.vpc_subnet_ids) > 0
+  # The module's own Lambda group, plus any the caller adds (e.g. one an external database admits).
+  function_security_group_ids = concat(aws_security_group.lambda[*].id, var.vpc_security_group_ids)
 }
 
 resource "terraform_data" "manifest_checks" {
@@ -102,7 +104,7 @@ resource "terraform_data" "manifest_checks" {
     }
     precondition {
       condition     = !var.enable_database || local.in_vpc
-      error_message = "enable_database needs vpc_subnet_ids and vpc_security_group_ids (the database is private)."
+      error_message = "enable_database needs vpc_subnet_ids: private subnets routed to a NAT gateway (the database is private, the API calls eBay)."
     }
   }
 }
@@ -182,25 +184,33 @@ resource "aws_db_subnet_group" "this" {
 }
 
 resource "aws_rds_cluster" "this" {
-  count                       = var.enable_database ? 1 : 0
-  cluster_identifier          = "${local.prefix}-db"
-  engine                      = "aurora-postgresql"
-  engine_mode                 = "provisioned"
-  engine_version              = "16.6"
+  count              = var.enable_database ? 1 : 0
+  cluster_identifier = "${local.prefix}-db"
+  engine             = "aurora-postgresql"
+  engine_mode        = "provisioned"
+  # The version it is created with; RDS applies minor upgrades itself (auto_minor_version_upgrade),
+  # so Terraform must not try to move it back (ignore_changes). A major upgrade is a deliberate change.
+  engine_version              = var.database_engine_version
+  allow_major_version_upgrade = false
   database_name               = var.database_name
   master_username             = "bluemoxon"
   manage_master_user_password = true
   db_subnet_group_name        = aws_db_subnet_group.this[0].name
-  vpc_security_group_ids      = var.vpc_security_group_ids
+  vpc_security_group_ids      = aws_security_group.database[*].id
   storage_encrypted           = true
   backup_retention_period     = 7
   skip_final_snapshot         = false
-  final_snapshot_identifier   = "${local.prefix}-db-final"
+  # Unique per cluster (fixed when it is created): destroying a rebuilt environment never collides
+  # with the snapshot the previous destroy left.
+  final_snapshot_identifier = "${local.prefix}-db-final-${formatdate("YYYYMMDDhhmmss", timestamp())}"
   serverlessv2_scaling_configuration {
     min_capacity = var.database_min_capacity
     max_capacity = var.database_max_capacity
   }
   tags = local.tags
+  lifecycle {
+    ignore_changes = [engine_version, final_snapshot_identifier]
+  }
 }
 
 resource "aws_rds_cluster_instance" "this" {
@@ -211,6 +221,9 @@ resource "aws_rds_cluster_instance" "this" {
   engine             = aws_rds_cluster.this[0].engine
   engine_version     = aws_rds_cluster.this[0].engine_version
   tags               = local.tags
+  lifecycle {
+    ignore_changes = [engine_version]
+  }
 }
 
 resource "aws_cloudwatch_log_group" "function" {
@@ -242,10 +255,11 @@ module "worker" {
   environment            = { for k in local.function_env_names[each.key] : k => lookup(local.env_values, k, "") }
   log_group_name         = aws_cloudwatch_log_group.function["${local.prefix}-${each.key}"].name
   vpc_subnet_ids         = var.vpc_subnet_ids
-  vpc_security_group_ids = var.vpc_security_group_ids
+  vpc_security_group_ids = local.function_security_group_ids
   tags                   = local.tags
 
-  depends_on = [terraform_data.manifest_checks]
+  # In a VPC, the endpoints exist before the first invocation needs them.
+  depends_on = [terraform_data.manifest_checks, aws_vpc_endpoint.s3, aws_vpc_endpoint.interface]
 }
 
 module "api" {
@@ -259,8 +273,9 @@ module "api" {
   memory_mb              = var.api_memory_mb
   retry_sweep_schedule   = var.retry_sweep_schedule
   vpc_subnet_ids         = var.vpc_subnet_ids
-  vpc_security_group_ids = var.vpc_security_group_ids
+  vpc_security_group_ids = local.function_security_group_ids
   tags                   = local.tags
 
-  depends_on = [terraform_data.manifest_checks]
+  # In a VPC, the endpoints exist before the first invocation needs them.
+  depends_on = [terraform_data.manifest_checks, aws_vpc_endpoint.s3, aws_vpc_endpoint.interface]
 }

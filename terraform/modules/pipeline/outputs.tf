@@ -37,3 +37,8 @@ output "ecr_repository_urls" {
 output "role_arns" {
   value = { for k, r in module.role : k => r.arn }
 }
+
+output "function_security_group_id" {
+  description = "The functions' security group (in a VPC): an external database must admit 5432 from it."
+  value       = one(aws_security_group.lambda[*].id)
+}

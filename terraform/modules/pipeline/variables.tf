@@ -63,8 +63,15 @@ variable "vpc_subnet_ids" {
 }
 
 variable "vpc_security_group_ids" {
-  type    = list(string)
-  default = []
+  description = "Extra security groups for the functions, besides the one this module makes (e.g. one an external database admits)."
+  type        = list(string)
+  default     = []
+}
+
+variable "database_engine_version" {
+  description = "Aurora PostgreSQL version the cluster is created with; later minor upgrades are RDS's (ignored here)."
+  type        = string
+  default     = "16.6"
 }
 
 variable "api_memory_mb" {

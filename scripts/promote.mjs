@@ -4,7 +4,9 @@
  *
  *   zx scripts/promote.mjs staging prod [--dry-run]
  *
- * 1. reads the digests deployed in <from> from its Lambda functions (not from a tag),
+ * 1. reads <from>'s release record (SSM /<prefix>/release: git SHA + digests of its last green
+ *    deploy, scripts/release-record.mjs) and checks that <from>'s functions still run exactly those
+ *    digests (read from the functions, never a tag),
  * 2. preflight of <to> (scripts/preflight.mjs): every secret exists with a value of the right shape,
  *    every --require-input is non-empty — refused here, before anything is copied or applied,
  * 3. smoke-tests <from> (scripts/smoke.mjs),
@@ -14,7 +16,7 @@
  *    that saved plan (or runs --apply-cmd, for tests and custom pipelines),
  * 6. verifies <to>'s functions: digest as intended, every requiredEnv of pipeline.json present and
  *    non-empty, every Secrets Manager ARN in their environment resolvable,
- * 7. smoke-tests <to>.
+ * 7. smoke-tests <to>, and records the release in <to>'s own /<prefix>/release.
  * After a failure, <to> is rolled back to its previous digests only if it runs something else than
  * before (read from its functions): a lock timeout or a failed precondition changes nothing, so
  * nothing is rolled back.
@@ -29,6 +31,8 @@
  *   --database-secret ARN     <to>'s external database secret: must hold username and password
  *   --summary FILE            append the plan and the outcome as Markdown (GitHub job summary)
  *   --lock-timeout D          how long terraform waits for <to>'s state lock (default 5m)
+ *   --skip-migrate            do not invoke <to>'s API function with {"action":"migrate"} after the apply
+ *                             (tests: moto cannot run the image)
  *   --apply-cmd "CMD"         run CMD instead of terraform; it gets PROMOTE_ENVIRONMENT, PROMOTE_PHASE
  *                             (deploy|rollback), PROMOTE_IMAGES ({image: uri}), PROMOTE_FUNCTIONS
  *                             ({function: uri}) and AWS_ENDPOINT_URL (when --to-endpoint is set)
@@ -42,6 +46,7 @@ import { fileURLToPath } from "node:url";
 import { $, argv, chalk, echo } from "zx";
 import { copyImageByDigest } from "./lib/copy-image.mjs";
 import { preflight } from "./preflight.mjs";
+import { readRelease, releaseParameter, writeRelease } from "./release-record.mjs";
 import { smoke } from "./smoke.mjs";
 
 $.verbose = false;
@@ -145,7 +150,7 @@ async function readDeployed(side) {
 
 const durations = [];
 let stepNo = 0;
-const totalSteps = dryRun ? 4 : 8;
+const totalSteps = dryRun ? 4 : argv["skip-migrate"] ? 8 : 9;
 async function step(title, fn) {
   stepNo += 1;
   echo(chalk.bold(`[${stepNo}/${totalSteps}] ${title}`));
@@ -298,13 +303,22 @@ let images;
 let previous;
 let attemptedApply = false;
 try {
-  images = await step(`read the image digests deployed in ${fromEnv}`, async () => {
+  images = await step(`read ${fromEnv}'s release record and the digests its functions run`, async () => {
+    const record = await readRelease({ env: fromEnv, region, endpoint: from.endpoint, profile: from.profile });
+    if (!record)
+      throw new PromotionError(
+        `${fromEnv} has no release record (SSM ${releaseParameter(from.prefix)}): only a deploy that passed its smoke test writes one — run deploy-staging`,
+      );
+    echo(`      release ${record.sha} (recorded ${record.recordedAt ?? "?"})`);
     const found = {};
     for (const fn of Object.values(await readDeployed(from))) {
       if (fn.missing) throw new PromotionError(`${fn.name} does not exist in ${fromEnv}`);
       if (!fn.deployed) throw new PromotionError(`${fn.name} does not run an image by digest`);
-      if (found[fn.image] && found[fn.image].digest !== fn.deployed.digest)
-        throw new PromotionError(`functions of image ${fn.image} run different digests in ${fromEnv}`);
+      const recorded = digestUri.exec(record.images[fn.image] ?? "")?.[2];
+      if (fn.deployed.digest !== recorded)
+        throw new PromotionError(
+          `${fn.name} runs ${fn.deployed.digest}, but ${fromEnv}'s last green release has ${recorded}: a later deploy did not pass — fix ${fromEnv} first`,
+        );
       found[fn.image] = fn.deployed;
       echo(`      ${fn.name}: ${fn.deployed.digest}`);
     }
@@ -369,9 +383,34 @@ try {
     attemptedApply = true;
     await deploy(Object.fromEntries(Object.entries(targetImages).map(([k, v]) => [k, v.uri])), "deploy");
   });
+  if (!argv["skip-migrate"])
+    await step(`migrate ${toEnv}'s database (the API function runs the migrations)`, async () => {
+      const out = join(workDir, "migrate.json");
+      const res = await to.aws([
+        "lambda",
+        "invoke",
+        "--function-name",
+        `${to.prefix}-api`,
+        "--cli-binary-format",
+        "raw-in-base64-out",
+        "--payload",
+        '{"action":"migrate"}',
+        out,
+      ]);
+      if (res.FunctionError) throw new PromotionError(`migration of ${toEnv} failed: ${readFileSync(out, "utf8").slice(0, 500)}`);
+    });
   await step(`verify ${toEnv}'s functions (digests, required env, secrets)`, () => verify(targetImages));
   await step(`smoke test ${toEnv}`, () => smokeTest(to, argv["to-api"]));
-  summary({ images, previous, outcome: chalk.green("promoted") });
+  const release = await readRelease({ env: fromEnv, region, endpoint: from.endpoint, profile: from.profile });
+  await writeRelease({
+    env: toEnv,
+    region,
+    endpoint: to.endpoint,
+    profile: to.profile,
+    sha: release.sha,
+    images: Object.fromEntries(Object.entries(targetImages).map(([k, v]) => [k, v.uri])),
+  });
+  summary({ images, previous, outcome: chalk.green(`promoted (release ${release.sha} recorded in ${releaseParameter(to.prefix)})`) });
 } catch (error) {
   echo(chalk.red(`\n✘ ${error.message}`));
   let outcome = chalk.red("FAILED");

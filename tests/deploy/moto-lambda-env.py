@@ -5,7 +5,8 @@ usage: python3 moto-lambda-env.py <endpoint> <json spec on stdin>
 spec: {"prefix", "region", "apiKey", "images": {"api": "v1", ...}, "functions": {"name": {"image", "env"}},
        "deploy": {"api": "v1"}, "secrets": ["api-key", ...], "mode": "seed" | "reset",
        "deployUris": {"api": "<registry>/<repo>@sha256:…"} (optional: images pushed to a real registry;
-       the functions run these, and no stand-in manifest is put into moto's ECR)}
+       the functions run these, and no stand-in manifest is put into moto's ECR),
+       "release": {"sha", "images"} (optional: written as the release record /<prefix>/release)}
 Prints {"digests": {image: {version: digest}}, "repositoryUris": {image: uri}, "secretArns": {name: arn}}.
 """
 import hashlib
@@ -17,7 +18,7 @@ import boto3
 endpoint = sys.argv[1]
 spec = json.load(sys.stdin)
 kw = dict(endpoint_url=endpoint, region_name=spec["region"], aws_access_key_id="test", aws_secret_access_key="test")
-ecr, lam, sm, iam = (boto3.client(s, **kw) for s in ("ecr", "lambda", "secretsmanager", "iam"))
+ecr, lam, sm, iam, ssm = (boto3.client(s, **kw) for s in ("ecr", "lambda", "secretsmanager", "iam", "ssm"))
 prefix = spec["prefix"]
 out = {"digests": {}, "repositoryUris": {}, "secretArns": {}}
 
@@ -82,3 +83,7 @@ for name, fn in spec["functions"].items():
         lam.update_function_configuration(FunctionName=name, Environment=env)
 
 print(json.dumps(out))
+
+# The environment's release record (scripts/release-record.mjs), as a green deploy writes it.
+if "release" in spec:
+    ssm.put_parameter(Name=f"/{prefix}/release", Type="String", Overwrite=True, Value=json.dumps(spec["release"]))

@@ -62,6 +62,7 @@ function envSpec(
   mode: "seed" | "reset",
   deployUris: Record<string, string>,
   overrides: Record<string, string> = {},
+  release?: { sha: string; images: Record<string, string> },
 ) {
   const prefix = manifest.environments[env].prefix;
   const value = (name: string) =>
@@ -91,6 +92,7 @@ function envSpec(
     images: Object.fromEntries(Object.keys(manifest.images).map((i) => [i, env === "staging" ? ["v2"] : ["v1"]])),
     deploy: Object.fromEntries(Object.keys(manifest.images).map((i) => [i, "v1"])),
     deployUris,
+    ...(release ? { release } : {}),
     secrets: [...Object.keys(manifest.secrets), "database"],
     functions,
   };
@@ -137,6 +139,7 @@ describe("promote.mjs staging → prod", () => {
   const prodApi = fakeApi("key-prod", applyLog);
   let urls = { staging: "", prod: "" };
   let host = "";
+  const releaseSha = "0123456789abcdef0123456789abcdef01234567";
   /** Digests in the registry: staging runs v2 of each image, prod v1. */
   const digests = { staging: {} as Record<string, string>, prod: {} as Record<string, string> };
   const uris = (env: "staging" | "prod") =>
@@ -161,7 +164,7 @@ describe("promote.mjs staging → prod", () => {
       digests.staging[image] = await pushTestImage(`${host}/bluemoxon-staging-${image}`, "v2", `${image} v2`);
       digests.prod[image] = await pushTestImage(`${host}/bluemoxon-prod-${image}`, "v1", `${image} v1`);
     }
-    seed(staging.endpoint, envSpec("staging", "seed", uris("staging")));
+    seed(staging.endpoint, envSpec("staging", "seed", uris("staging"), {}, { sha: releaseSha, images: uris("staging") }));
     seed(prod.endpoint, envSpec("prod", "seed", uris("prod")));
     urls = { staging: await listen(stagingApi.server), prod: await listen(prodApi.server) };
     workDir = await mkdtemp(join(tmpdir(), "bluemoxon-promote-"));
@@ -197,6 +200,7 @@ describe("promote.mjs staging → prod", () => {
       `--apply-cmd=node ${join(here, "fake-apply.mjs")}`,
       `--to-registry=${host}`,
       "--registry-insecure",
+      "--skip-migrate",
       ...extra,
     ];
     return new Promise<{ code: number; output: string; applyLog: string }>((ok) => {
@@ -253,6 +257,15 @@ describe("promote.mjs staging → prod", () => {
     expect(run.output).toMatch(/smoke test prod/);
     expect(phases(run.applyLog)).toEqual(["deploy"]);
     expect(prodImages()).toEqual(expected("v2"));
+    const record = JSON.parse(
+      (
+        JSON.parse(aws((prod as { endpoint: string }).endpoint, ["ssm", "get-parameter", "--name", "/bluemoxon-prod/release"])) as {
+          Parameter: { Value: string };
+        }
+      ).Parameter.Value,
+    ) as { sha: string; images: Record<string, string> };
+    expect(record.sha).toBe(releaseSha);
+    expect(record.images).toEqual(expected("v2"));
     // The digest prod's functions run is the digest staging's run, read from both configurations,
     // and prod's own repository serves it with every layer (a real registry, not a stand-in manifest).
     const digestOf = (uri: string) => uri.split("@")[1];
@@ -264,6 +277,35 @@ describe("promote.mjs staging → prod", () => {
       const inStaging = digestOf(lambdaImage(stagingEndpoint, `bluemoxon-staging-${fn}`));
       expect(digestOf(lambdaImage((prod as { endpoint: string }).endpoint, `bluemoxon-prod-${fn}`))).toBe(inStaging);
       expect(await servesImage(`${host}/bluemoxon-prod-${image}`, inStaging)).toEqual({ manifest: true, blobs: true });
+    }
+  }, 180_000);
+
+  it("refuses when staging no longer runs its last green release (a later deploy did not pass)", async (ctx) => {
+    if (skipReason) return ctx.skip(skipReason);
+    const stagingEndpoint = (staging as { endpoint: string }).endpoint;
+    const put = (images: Record<string, string>) =>
+      aws(stagingEndpoint, [
+        "ssm",
+        "put-parameter",
+        "--name",
+        "/bluemoxon-staging/release",
+        "--type",
+        "String",
+        "--overwrite",
+        "--value",
+        JSON.stringify({ sha: releaseSha, images }),
+      ]);
+    put(uris("prod"));
+    try {
+      const run = await promote();
+      expect(run.code).toBe(1);
+      expect(run.output).toContain(
+        `bluemoxon-staging-api runs ${digests.staging.api}, but staging's last green release has ${digests.prod.api}`,
+      );
+      expect(run.applyLog).toBe("");
+      expect(prodImages()).toEqual(expected("v1"));
+    } finally {
+      put(uris("staging"));
     }
   }, 180_000);
 

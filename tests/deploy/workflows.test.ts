@@ -132,7 +132,7 @@ describe("workflows", () => {
     expect(w.jobs.build.if).toContain("github.event.workflow_run.event == 'push'");
     for (const job of Object.values(w.jobs)) {
       const checkout = job.steps.find((s) => s.uses?.startsWith("actions/checkout@"));
-      expect(checkout?.with?.ref).toBe("${{ github.event.workflow_run.head_sha }}");
+      expect(checkout?.with?.ref).toBe(`\${{ github.event.workflow_run.head_sha }}`);
     }
   });
 
@@ -158,8 +158,8 @@ describe("workflows", () => {
   it("tag images so a re-run of the same commit never collides with an immutable tag", () => {
     const pushes = wf["deploy-staging.yml"].jobs.build.steps.filter((s) => s.uses?.startsWith("docker/build-push-action"));
     for (const s of pushes) {
-      expect(String(s.with?.tags)).toContain("${{ github.run_id }}");
-      expect(String(s.with?.tags)).toContain("${{ github.run_attempt }}");
+      expect(String(s.with?.tags)).toContain(`\${{ github.run_id }}`);
+      expect(String(s.with?.tags)).toContain(`\${{ github.run_attempt }}`);
     }
   });
 
@@ -182,6 +182,18 @@ describe("workflows", () => {
     expect(applyAt).toBeGreaterThan(preflightAt);
     expect(runs.join("\n")).not.toContain("-auto-approve");
     for (const r of runs.filter((r) => /terraform (plan|apply)/.test(r))) expect(r).toMatch(/-lock-timeout=/);
+  });
+
+  it("deploy-staging records the release only after the smoke test; promote plans prod with that release's Terraform", () => {
+    const runs = wf["deploy-staging.yml"].jobs.deploy.steps.map((s) => s.run ?? "");
+    const smokeAt = runs.findIndex((r) => r.includes("scripts/smoke.mjs"));
+    const recordAt = runs.findIndex((r) => r.includes("scripts/release-record.mjs write --env staging"));
+    expect(recordAt).toBeGreaterThan(smokeAt);
+    const promoteRuns = wf["promote.yml"].jobs.promote.steps.map((s) => s.run ?? "");
+    const checkoutAt = promoteRuns.findIndex((r) => r.includes("release-record.mjs read --env staging") && r.includes("git checkout"));
+    const promoteAt = promoteRuns.findIndex((r) => r.includes("scripts/promote.mjs staging prod"));
+    expect(checkoutAt).toBeGreaterThanOrEqual(0);
+    expect(promoteAt).toBeGreaterThan(checkoutAt);
   });
 
   it("ci lints, typechecks, tests, and checks terraform fmt and validate", () => {

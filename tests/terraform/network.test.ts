@@ -47,6 +47,8 @@ function planArgs(subnets: string[]) {
     "enable_database=true",
     "-var",
     `vpc_subnet_ids=${JSON.stringify(subnets)}`,
+    "-var",
+    "alarm_email=ops@example.com",
     ...["api", "worker"].flatMap((i) => [
       "-var",
       `${i}_image=123456789012.dkr.ecr.us-east-1.amazonaws.com/bluemoxon-staging-${i}@${fakeDigest("c")}`,
@@ -93,6 +95,15 @@ beforeAll(async () => {
   await ec2("create-route", "--route-table-id", net.publicRt, "--destination-cidr-block", "0.0.0.0/0", "--gateway-id", igw);
   for (const s of [net.a, net.b]) await ec2("associate-route-table", "--route-table-id", net.privateRt, "--subnet-id", s);
   await ec2("associate-route-table", "--route-table-id", net.publicRt, "--subnet-id", net.noNat);
+
+  // What terraform/bootstrap would have made: the environment's plan reads these.
+  const cli = (service: string, ...args: string[]) =>
+    exec("aws", ["--endpoint-url", (moto as { endpoint: string }).endpoint, service, ...args], {
+      env: { ...process.env, AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_DEFAULT_REGION: manifest.region },
+    });
+  for (const image of Object.keys(manifest.images))
+    await cli("ecr", "create-repository", "--repository-name", `bluemoxon-staging-${image}`);
+  for (const secret of Object.keys(manifest.secrets)) await cli("secretsmanager", "create-secret", "--name", `bluemoxon-staging/${secret}`);
 
   cwd = tf.envDir("staging");
   await writeFile(join(cwd, "moto_override.tf"), motoOverride(moto.endpoint));
@@ -153,6 +164,31 @@ describe("terraform staging in a VPC", () => {
     expect(cluster?.change.after_unknown.final_snapshot_identifier).toBe(true);
     expect([true, [true]]).toContainEqual(cluster?.change.after_unknown.vpc_security_group_ids);
   }, 300_000);
+
+  it("plans alarms that notify someone: DLQ depth, oldest message, Lambda errors and throttles, API 5xx → the SNS topic", async (ctx) => {
+    if (skipReason || !tf) return ctx.skip(skipReason);
+    const plan = JSON.parse((await tf.run(["show", "-json", "tfplan"], { cwd })).stdout) as { resource_changes: Change[] };
+    const of = (type: string) => plan.resource_changes.filter((c) => c.type === type && c.change.actions.includes("create"));
+    expect(of("aws_sns_topic").map((c) => c.change.after.name)).toEqual(["bluemoxon-staging-alarms"]);
+    expect(of("aws_sns_topic_subscription").map((c) => c.change.after)).toMatchObject([{ protocol: "email", endpoint: "ops@example.com" }]);
+    const alarms = of("aws_cloudwatch_metric_alarm");
+    const metrics = alarms
+      .map((a) => `${a.change.after.namespace} ${a.change.after.metric_name} ${JSON.stringify(a.change.after.dimensions ?? "(unknown)")}`)
+      .sort();
+    const functions = ["bluemoxon-staging-api", ...Object.keys(manifest.functions).map((f) => `bluemoxon-staging-${f}`)];
+    for (const fn of functions)
+      for (const metric of ["Errors", "Throttles"])
+        expect(metrics).toContain(`AWS/Lambda ${metric} ${JSON.stringify({ FunctionName: fn })}`);
+    for (const q of Object.keys(manifest.queues)) {
+      expect(metrics).toContain(
+        `AWS/SQS ApproximateNumberOfMessagesVisible ${JSON.stringify({ QueueName: `bluemoxon-staging-${q}-dlq` })}`,
+      );
+      expect(metrics).toContain(`AWS/SQS ApproximateAgeOfOldestMessage ${JSON.stringify({ QueueName: `bluemoxon-staging-${q}` })}`);
+    }
+    expect(alarms.filter((a) => a.change.after.metric_name === "5xx").map((a) => a.change.after.namespace)).toEqual(["AWS/ApiGateway"]);
+    // Every alarm notifies the topic (created by the same apply, so its ARN is unknown at plan time).
+    for (const a of alarms) expect(a.change.after_unknown.alarm_actions, a.address).toBeTruthy();
+  }, 120_000);
 
   it("refuses to plan when a function subnet has no route to a NAT gateway, naming the subnet", async (ctx) => {
     if (skipReason || !tf) return ctx.skip(skipReason);

@@ -148,6 +148,14 @@ describe("terraform staging on moto", () => {
         `${i}_image=123456789012.dkr.ecr.us-east-1.amazonaws.com/bluemoxon-staging-${i}@${fakeDigest(i === "api" ? "a" : "b")}`,
       ]),
     );
+    // terraform/bootstrap first, as on a fresh account: it owns the repositories and secret containers.
+    const bootstrap = join(tf.root, "terraform/bootstrap");
+    await writeFile(join(bootstrap, "moto_override.tf"), motoOverride(moto.endpoint));
+    await tf.run(["init", "-no-color"], { cwd: bootstrap });
+    await tf.run(["apply", "-auto-approve", "-no-color", "-var", "github_repository=bluemoxon/image-pipeline"], {
+      cwd: bootstrap,
+      timeoutMs: 300_000,
+    });
     await tf.run(["init", "-no-color"], { cwd });
     await tf.run(["plan", "-no-color", "-out=tfplan", ...vars], { cwd });
     plan = JSON.parse((await tf.run(["show", "-json", "tfplan"], { cwd })).stdout);
@@ -230,8 +238,12 @@ describe("terraform staging on moto", () => {
       expect(apiPairs.has(`${action} ${names.queueArn("image-processing")}`), action).toBe(true);
     }
 
+    // Repositories and secret containers are bootstrap's: the environment only reads them.
+    const read = (t: string) => resources.filter((r) => r.type === t && r.mode === "data");
+    expect(byType("aws_ecr_repository")).toEqual([]);
+    expect(byType("aws_secretsmanager_secret")).toEqual([]);
     expect(
-      byType("aws_ecr_repository")
+      read("aws_ecr_repository")
         .map((r) => r.values.name)
         .sort(),
     ).toEqual(
@@ -239,9 +251,9 @@ describe("terraform staging on moto", () => {
         .map((i) => `${names.prefix}-${i}`)
         .sort(),
     );
-    for (const repo of byType("aws_ecr_repository")) expect(repo.values.image_scanning_configuration).toEqual([{ scan_on_push: true }]);
+    for (const repo of read("aws_ecr_repository")) expect(repo.values.image_scanning_configuration).toEqual([{ scan_on_push: true }]);
     expect(
-      byType("aws_secretsmanager_secret")
+      read("aws_secretsmanager_secret")
         .map((r) => r.values.name)
         .sort(),
     ).toEqual(

@@ -29,3 +29,7 @@ output "ecr_repository_urls" {
 output "function_security_group_id" {
   value = module.pipeline.function_security_group_id
 }
+
+output "alarm_topic_arn" {
+  value = module.pipeline.alarm_topic_arn
+}

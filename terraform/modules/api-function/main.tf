@@ -151,6 +151,10 @@ output "arn" {
   value = aws_lambda_function.this.arn
 }
 
+output "api_id" {
+  value = aws_apigatewayv2_api.this.id
+}
+
 output "url" {
   value = aws_apigatewayv2_stage.default.invoke_url
 }

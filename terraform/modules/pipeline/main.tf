@@ -53,7 +53,7 @@ locals {
     { for b in keys(local.m.buckets) : "${upper(replace(b, "-", "_"))}_BUCKET" => aws_s3_bucket.this[b].id },
     # The services' config names the images bucket IMAGE_BUCKET (singular).
     contains(keys(local.m.buckets), "images") ? { IMAGE_BUCKET = aws_s3_bucket.this["images"].id } : {},
-    { for s in keys(local.m.secrets) : "${upper(replace(s, "-", "_"))}_SECRET_ID" => aws_secretsmanager_secret.this[s].arn },
+    { for s in keys(local.m.secrets) : "${upper(replace(s, "-", "_"))}_SECRET_ID" => data.aws_secretsmanager_secret.this[s].arn },
     { for q in keys(local.m.queues) : "${upper(replace(q, "-", "_"))}_QUEUE_URL" => module.queue[q].url },
   )
   # Non-secret context every function gets besides its requiredEnv.
@@ -114,7 +114,7 @@ module "queue" {
   for_each      = local.m.queues
   name          = "${local.prefix}-${each.key}"
   spec          = each.value
-  alarm_actions = var.alarm_actions
+  alarm_actions = local.alarm_actions
   tags          = local.tags
 }
 
@@ -152,22 +152,18 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
   }
 }
 
-# The secret only: its value is put by an operator (docs/deploying.md), never by Terraform,
-# so no secret value is ever in a variable, a plan or the state.
-resource "aws_secretsmanager_secret" "this" {
-  for_each                = local.m.secrets
-  name                    = "${local.prefix}/${each.key}"
-  description             = each.value.description
-  recovery_window_in_days = var.secret_recovery_window_days
-  tags                    = local.tags
+# The secrets and image repositories belong to terraform/bootstrap (applied once, before any
+# deploy): a secret must hold its value before the first apply of the code that reads it, and an
+# image must be pushed before a function can run it. Here they are only read — a missing one fails
+# the plan, naming it.
+data "aws_secretsmanager_secret" "this" {
+  for_each = local.m.secrets
+  name     = "${local.prefix}/${each.key}"
 }
 
-module "ecr" {
-  source      = "../ecr-repository"
-  for_each    = local.m.images
-  name        = "${local.prefix}-${each.key}"
-  keep_images = var.ecr_keep_images
-  tags        = local.tags
+data "aws_ecr_repository" "this" {
+  for_each = local.m.images
+  name     = "${local.prefix}-${each.key}"
 }
 
 # Proves at plan time that the external database's secret exists (its value is never read here).

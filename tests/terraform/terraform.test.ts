@@ -264,8 +264,19 @@ describe("terraform staging on moto", () => {
     expect(byType("aws_secretsmanager_secret_version")).toEqual([]);
     expect(byType("aws_cloudwatch_event_rule")[0]?.values.schedule_expression).toMatch(/^rate\(/);
     // The API's Lambda entry recognises the scheduled event itself (source "aws.events"): no custom input.
+    // Traffic goes to the published version behind the "live" alias, never to $LATEST.
+    const aliases = byType("aws_lambda_alias");
+    for (const fn of byType("aws_lambda_function")) {
+      const alias = aliases.find((a) => a.values.function_name === fn.values.function_name);
+      expect(alias?.values.name, String(fn.values.function_name)).toBe("live");
+      expect(fn.values.publish).toBe(true);
+      expect(alias?.values.function_version).toBe(fn.values.version);
+      expect(alias?.values.function_version).not.toBe("$LATEST");
+    }
+    for (const mapping of byType("aws_lambda_event_source_mapping")) expect(String(mapping.values.function_arn)).toMatch(/:live$/);
+    expect(String(byType("aws_apigatewayv2_integration")[0]?.values.integration_uri)).toMatch(/:live\/invocations$/);
     const target = byType("aws_cloudwatch_event_target")[0];
-    expect(target?.values.arn).toBe(api.values.arn);
+    expect(target?.values.arn).toBe(`${api.values.arn}:live`);
     expect(target?.values.input ?? "").toBe("");
     expect(byType("aws_apigatewayv2_api")[0]?.values.protocol_type).toBe("HTTP");
   }, 360_000);

@@ -16,6 +16,7 @@ import { join, resolve } from "node:path";
 import { loadManifest, repoRoot } from "@bluemoxon/core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type MotoServer, startMoto } from "../support/moto.ts";
+import { motoOverride, prepareTerraform } from "../terraform/terraform-cli.ts";
 import { pushTestImage, type Registry, servesImage, startRegistry } from "./oci-registry.ts";
 
 const manifest = loadManifest();
@@ -248,6 +249,56 @@ describe("promote.mjs staging → prod", () => {
     expect((await servesImage(`${host}/bluemoxon-prod-api`, digests.staging.api)).manifest).toBe(false);
     expect(prodImages()).toEqual(expected("v1"));
   }, 120_000);
+
+  it("--dry-run with terraform: plans prod with the promoted digests in prod's repositories, prints the plan, changes nothing", async (ctx) => {
+    if (skipReason) return ctx.skip(skipReason);
+    const tf = await prepareTerraform();
+    if (!tf.ok) return ctx.skip(tf.reason);
+    try {
+      const dir = tf.envDir("prod");
+      await writeFile(join(dir, "moto_override.tf"), motoOverride((prod as { endpoint: string }).endpoint));
+      const prodEndpoint = (prod as { endpoint: string }).endpoint;
+      const dbArn = (
+        JSON.parse(aws(prodEndpoint, ["secretsmanager", "describe-secret", "--secret-id", "bluemoxon-prod/database"])) as { ARN: string }
+      ).ARN;
+      const args = ["--dry-run", `--to-terraform-dir=${dir}`, "--to-backend-config=none"];
+      const run = await new Promise<{ code: number; output: string }>((ok) => {
+        execFile(
+          process.execPath,
+          [
+            resolve(repoRoot, "scripts/promote.mjs"),
+            "staging",
+            "prod",
+            `--from-endpoint=${(staging as { endpoint: string }).endpoint}`,
+            `--to-endpoint=${prodEndpoint}`,
+            `--to-registry=${host}`,
+            "--registry-insecure",
+            ...args,
+          ],
+          {
+            cwd: repoRoot,
+            env: {
+              ...process.env,
+              ...awsEnv,
+              FORCE_COLOR: "0",
+              TF_CLI_CONFIG_FILE: join(tf.root, "cli.tfrc"),
+              TF_VAR_database_secret_arn: dbArn,
+              TF_VAR_database_host: "aurora.internal",
+            },
+            timeout: 600_000,
+          },
+          (error, stdout, stderr) => ok({ code: error ? ((error as { code?: number }).code ?? 1) : 0, output: stdout + stderr }),
+        );
+      });
+      expect(run.code, run.output).toBe(0);
+      expect(run.output).toContain("Terraform will perform the following actions");
+      expect(run.output).toContain(`${host}/bluemoxon-prod-api@${digests.staging.api}`);
+      expect(run.output).toContain("dry run, nothing changed");
+      expect(prodImages()).toEqual(expected("v1"));
+    } finally {
+      await tf.cleanup();
+    }
+  }, 900_000);
 
   it("promotes staging's digests to prod: copied by digest, applied, verified, smoke-tested", async (ctx) => {
     if (skipReason) return ctx.skip(skipReason);

@@ -102,10 +102,10 @@ describe("terraform", () => {
         "-var",
         `worker_image=x/y@${fakeDigest("a")}`,
       ],
-      { cwd, env: { AWS_ACCESS_KEY_ID: "x", AWS_SECRET_ACCESS_KEY: "x" }, timeoutMs: 60_000 },
+      { cwd, env: { AWS_ACCESS_KEY_ID: "x", AWS_SECRET_ACCESS_KEY: "x" }, timeoutMs: 240_000 },
     );
     await expect(planned).rejects.toThrow(/api_image must be <repository>@sha256/);
-  });
+  }, 300_000);
 });
 
 describe("terraform staging on moto", () => {
@@ -160,7 +160,7 @@ describe("terraform staging on moto", () => {
     await tf.run(["plan", "-no-color", "-out=tfplan", ...vars], { cwd });
     plan = JSON.parse((await tf.run(["show", "-json", "tfplan"], { cwd })).stdout);
     accountId = String(plan?.planned_values.outputs.account_id?.value ?? "");
-  }, 240_000);
+  }, 600_000);
 
   afterAll(async () => {
     if (tf && applied)

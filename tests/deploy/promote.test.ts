@@ -170,7 +170,7 @@ describe("promote.mjs staging → prod", () => {
     urls = { staging: await listen(stagingApi.server), prod: await listen(prodApi.server) };
     workDir = await mkdtemp(join(tmpdir(), "bluemoxon-promote-"));
     await writeFile(applyLog(), "");
-  }, 180_000);
+  }, 600_000);
 
   afterAll(async () => {
     stagingApi.server.close();
@@ -211,7 +211,7 @@ describe("promote.mjs staging → prod", () => {
         {
           cwd: repoRoot,
           env: { ...process.env, ...awsEnv, FAKE_APPLY_LOG: applyLog(), FORCE_COLOR: "0", ...env },
-          timeout: 180_000,
+          timeout: 540_000,
         },
         async (error, stdout, stderr) =>
           ok({
@@ -329,7 +329,7 @@ describe("promote.mjs staging → prod", () => {
       expect(digestOf(lambdaImage((prod as { endpoint: string }).endpoint, `bluemoxon-prod-${fn}`))).toBe(inStaging);
       expect(await servesImage(`${host}/bluemoxon-prod-${image}`, inStaging)).toEqual({ manifest: true, blobs: true });
     }
-  }, 180_000);
+  }, 600_000);
 
   it("refuses when staging no longer runs its last green release (a later deploy did not pass)", async (ctx) => {
     if (skipReason) return ctx.skip(skipReason);
@@ -358,7 +358,7 @@ describe("promote.mjs staging → prod", () => {
     } finally {
       put(uris("staging"));
     }
-  }, 180_000);
+  }, 600_000);
 
   it("refuses before copying or applying anything when a prod secret lacks what the code reads", async (ctx) => {
     if (skipReason) return ctx.skip(skipReason);
@@ -378,7 +378,7 @@ describe("promote.mjs staging → prod", () => {
     expect(run.output).not.toMatch(/copy the images/);
     expect(run.applyLog).toBe("");
     expect(prodImages()).toEqual(expected("v1"));
-  }, 180_000);
+  }, 600_000);
 
   it("does not roll back when the apply fails without changing anything (a held lock, a failed precondition)", async (ctx) => {
     if (skipReason) return ctx.skip(skipReason);
@@ -387,7 +387,7 @@ describe("promote.mjs staging → prod", () => {
     expect(run.output).toContain("prod runs what it ran before; nothing to roll back");
     expect(phases(run.applyLog)).toEqual(["deploy-refused"]);
     expect(prodImages()).toEqual(expected("v1"));
-  }, 180_000);
+  }, 600_000);
 
   it("stops when a required variable is empty in prod, and rolls back to the previous digests", async (ctx) => {
     if (skipReason) return ctx.skip(skipReason);
@@ -398,7 +398,7 @@ describe("promote.mjs staging → prod", () => {
     expect(run.output).toContain("prod rolled back to the previous digests");
     expect(phases(run.applyLog)).toEqual(["deploy", "rollback"]);
     expect(prodImages()).toEqual(expected("v1"));
-  }, 180_000);
+  }, 600_000);
 
   it("rolls prod back when its smoke test fails, and smoke-tests the rollback", async (ctx) => {
     if (skipReason) return ctx.skip(skipReason);
@@ -409,7 +409,7 @@ describe("promote.mjs staging → prod", () => {
     expect(run.output).toContain("prod rolled back to the previous digests (smoke test passed)");
     expect(phases(run.applyLog)).toEqual(["deploy", "rollback"]);
     expect(prodImages()).toEqual(expected("v1"));
-  }, 180_000);
+  }, 600_000);
 
   it("says so loudly when prod still fails its smoke test after the rollback", async (ctx) => {
     if (skipReason) return ctx.skip(skipReason);
@@ -419,5 +419,5 @@ describe("promote.mjs staging → prod", () => {
     expect(run.output).toContain("rolled back to the previous digests, and its SMOKE TEST FAILS there too");
     expect(phases(run.applyLog)).toEqual(["deploy", "rollback"]);
     expect(prodImages()).toEqual(expected("v1"));
-  }, 180_000);
+  }, 600_000);
 });

@@ -108,7 +108,7 @@ beforeAll(async () => {
   cwd = tf.envDir("staging");
   await writeFile(join(cwd, "moto_override.tf"), motoOverride(moto.endpoint));
   await tf.run(["init", "-no-color"], { cwd });
-}, 240_000);
+}, 600_000);
 
 afterAll(async () => {
   if (moto?.ok) await moto.stop();

@@ -5,7 +5,7 @@
  *
  *   zx scripts/smoke.mjs --api https://abc.execute-api.us-east-1.amazonaws.com --secret-id bluemoxon-staging/api-key
  *
- * Options: --region (default pipeline.json's), --endpoint (AWS endpoint, e.g. moto/LocalStack),
+ * Options: --region (default pipeline.json's), --endpoint (AWS endpoint, e.g. moto/LocalStack), --profile,
  * --read-path (default /api/v1/books?limit=1), --timeout-ms (per request, default 15000).
  * The key is never printed. Exit code 0 = all checks passed.
  */
@@ -45,11 +45,20 @@ async function get(url, { key, timeoutMs }) {
 }
 
 /** Runs the checks; resolves to true when every one passed. */
-export async function smoke({ api, secretId, region = manifest.region, endpoint, readPath = "/api/v1/books?limit=1", timeoutMs = 15_000 }) {
+export async function smoke({
+  api,
+  secretId,
+  region = manifest.region,
+  endpoint,
+  profile,
+  readPath = "/api/v1/books?limit=1",
+  timeoutMs = 15_000,
+}) {
   if (!api) throw new Error("--api URL is required");
   if (!secretId) throw new Error("--secret-id is required");
   const base = api.replace(/\/+$/, "");
-  const secrets = new SecretsManagerClient({ region, ...(endpoint ? { endpoint } : {}) });
+  // The profile of the environment under test (promote.mjs --to-profile), not whatever AWS_PROFILE is.
+  const secrets = new SecretsManagerClient({ region, ...(endpoint ? { endpoint } : {}), ...(profile ? { profile } : {}) });
   let key;
   const results = [];
   results.push(
@@ -96,6 +105,7 @@ if (invokedDirectly) {
     secretId: argv["secret-id"],
     region: argv.region,
     endpoint: argv.endpoint,
+    profile: argv.profile,
     readPath: argv["read-path"],
     timeoutMs: argv["timeout-ms"] ? Number(argv["timeout-ms"]) : undefined,
   }).catch((error) => {

@@ -1,10 +1,14 @@
 /**
- * scripts/promote.mjs end to end: two moto servers play staging and prod (Lambda validates image
- * digests against moto's ECR, MOTO_LAMBDA_STUB_ECR=false), two tiny local HTTP servers play their
- * APIs. Cases: dry run, a good promotion, a stop on an empty required variable in prod, a failed
- * prod smoke test — the last two must roll prod back to its previous digests.
+ * scripts/promote.mjs end to end: two moto servers play staging and prod, a real OCI registry
+ * (the distribution registry, tests/deploy/oci-registry.ts) holds the images with real layers and
+ * is where promote copies them with skopeo, two tiny local HTTP servers play the APIs. Cases: dry
+ * run, a good promotion (the digest prod runs = the digest staging ran, and prod's repository
+ * serves it with every blob), a refusal before anything is copied (a secret without the shape the
+ * code reads), an apply that fails without changing anything (no rollback), a stop on an empty
+ * required variable and a failed smoke test (both roll back, and the rollback is smoke-tested).
  */
 import { execFile, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
@@ -12,6 +16,8 @@ import { join, resolve } from "node:path";
 import { loadManifest, repoRoot } from "@bluemoxon/core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type MotoServer, startMoto } from "../support/moto.ts";
+import { motoOverride, prepareTerraform } from "../terraform/terraform-cli.ts";
+import { pushTestImage, type Registry, servesImage, startRegistry } from "./oci-registry.ts";
 
 const manifest = loadManifest();
 const here = resolve(repoRoot, "tests/deploy");
@@ -28,16 +34,22 @@ interface Seeded {
   secretArns: Record<string, string>;
 }
 
-/** A stand-in for a deployed API: checks the X-API-Key like the real one; /health/deep can be made to fail. */
-function fakeApi(key: string) {
-  const state = { failDeep: false };
+/**
+ * A stand-in for a deployed API: checks the X-API-Key like the real one; /health/deep can be made to
+ * fail always, or only while the new version runs (the last apply in `applyLog` was a deploy).
+ */
+function fakeApi(key: string, applyLog: () => string) {
+  const state: { failDeep: false | "always" | "new-version" } = { failDeep: false };
+  const failing = () =>
+    state.failDeep === "always" ||
+    (state.failDeep === "new-version" && readFileSync(applyLog(), "utf8").trim().split("\n").at(-1)?.startsWith("deploy "));
   const server: Server = createServer((req, res) => {
     const authed = req.headers["x-api-key"] === key;
     const send = (status: number, body: unknown) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
     if (req.url === "/health") return send(200, { status: "ok" });
     if (!authed) return send(401, { title: "Unauthorized" });
     if (req.url === "/health/deep")
-      return state.failDeep ? send(503, { status: "fail", checks: { database: "down" } }) : send(200, { status: "ok" });
+      return failing() ? send(503, { status: "fail", checks: { database: "down" } }) : send(200, { status: "ok" });
     if (req.url?.startsWith("/api/v1/books")) return send(200, { items: [] });
     return send(404, {});
   });
@@ -46,7 +58,13 @@ function fakeApi(key: string) {
 const listen = (server: Server) =>
   new Promise<string>((ok) => server.listen(0, "127.0.0.1", () => ok(`http://127.0.0.1:${(server.address() as { port: number }).port}`)));
 
-function envSpec(env: "staging" | "prod", mode: "seed" | "reset", deploy: string, overrides: Record<string, string> = {}) {
+function envSpec(
+  env: "staging" | "prod",
+  mode: "seed" | "reset",
+  deployUris: Record<string, string>,
+  overrides: Record<string, string> = {},
+  release?: { sha: string; images: Record<string, string> },
+) {
   const prefix = manifest.environments[env].prefix;
   const value = (name: string) =>
     overrides[name] ??
@@ -73,7 +91,9 @@ function envSpec(env: "staging" | "prod", mode: "seed" | "reset", deploy: string
     apiKey: `key-${env}`,
     mode,
     images: Object.fromEntries(Object.keys(manifest.images).map((i) => [i, env === "staging" ? ["v2"] : ["v1"]])),
-    deploy: Object.fromEntries(Object.keys(manifest.images).map((i) => [i, deploy])),
+    deploy: Object.fromEntries(Object.keys(manifest.images).map((i) => [i, "v1"])),
+    deployUris,
+    ...(release ? { release } : {}),
     secrets: [...Object.keys(manifest.secrets), "database"],
     functions,
   };
@@ -87,6 +107,15 @@ function seed(endpoint: string, spec: object): Seeded {
   });
   if (out.status !== 0) throw new Error(`seeding moto failed: ${out.stderr}`);
   return JSON.parse(out.stdout) as Seeded;
+}
+
+function aws(endpoint: string, args: string[]): string {
+  const out = spawnSync("aws", ["--endpoint-url", endpoint, ...args, "--output", "json"], {
+    encoding: "utf8",
+    env: { ...process.env, ...awsEnv },
+  });
+  if (out.status !== 0) throw new Error(out.stderr);
+  return out.stdout;
 }
 
 function lambdaImage(endpoint: string, name: string): string {
@@ -103,43 +132,63 @@ const missing = ["aws", "python3"].find((tool) => spawnSync("sh", ["-c", `comman
 describe("promote.mjs staging → prod", () => {
   let staging: MotoServer | undefined;
   let prod: MotoServer | undefined;
+  let registry: Registry | undefined;
   let skipReason = missing ? `${missing} is not installed` : "";
-  let stagingSeed: Seeded;
-  let prodSeed: Seeded;
-  const stagingApi = fakeApi("key-staging");
-  const prodApi = fakeApi("key-prod");
-  let urls = { staging: "", prod: "" };
   let workDir = "";
+  const applyLog = () => join(workDir, "apply.log");
+  const stagingApi = fakeApi("key-staging", applyLog);
+  const prodApi = fakeApi("key-prod", applyLog);
+  let urls = { staging: "", prod: "" };
+  let host = "";
+  const releaseSha = "0123456789abcdef0123456789abcdef01234567";
+  /** Digests in the registry: staging runs v2 of each image, prod v1. */
+  const digests = { staging: {} as Record<string, string>, prod: {} as Record<string, string> };
+  const uris = (env: "staging" | "prod") =>
+    Object.fromEntries(
+      Object.keys(manifest.images).map((i) => [i, `${host}/${manifest.environments[env].prefix}-${i}@${digests[env][i]}`]),
+    );
 
   beforeAll(async () => {
     if (skipReason) return console.log(`promote tests skipped: ${skipReason}`);
-    // Lambda must find each digest in moto's ECR, so a copy that did not happen fails the deploy.
-    process.env.MOTO_LAMBDA_STUB_ECR = "false";
+    registry = await startRegistry();
+    if (!registry.ok) {
+      skipReason = registry.reason;
+      return console.log(`promote tests skipped: ${skipReason}`);
+    }
+    host = registry.host;
     [staging, prod] = await Promise.all([startMoto(), startMoto()]);
     if (!staging.ok || !prod.ok) {
       skipReason = !staging.ok ? staging.reason : !prod.ok ? prod.reason : "";
       return console.log(`promote tests skipped: ${skipReason}`);
     }
-    stagingSeed = seed(staging.endpoint, envSpec("staging", "seed", "v2"));
-    prodSeed = seed(prod.endpoint, envSpec("prod", "seed", "v1"));
+    for (const image of Object.keys(manifest.images)) {
+      digests.staging[image] = await pushTestImage(`${host}/bluemoxon-staging-${image}`, "v2", `${image} v2`);
+      digests.prod[image] = await pushTestImage(`${host}/bluemoxon-prod-${image}`, "v1", `${image} v1`);
+    }
+    seed(staging.endpoint, envSpec("staging", "seed", uris("staging"), {}, { sha: releaseSha, images: uris("staging") }));
+    seed(prod.endpoint, envSpec("prod", "seed", uris("prod")));
     urls = { staging: await listen(stagingApi.server), prod: await listen(prodApi.server) };
     workDir = await mkdtemp(join(tmpdir(), "bluemoxon-promote-"));
-  }, 120_000);
+    await writeFile(applyLog(), "");
+  }, 600_000);
 
   afterAll(async () => {
     stagingApi.server.close();
     prodApi.server.close();
-    await Promise.all([staging?.ok && staging.stop(), prod?.ok && prod.stop()]);
+    await Promise.all([staging?.ok && staging.stop(), prod?.ok && prod.stop(), registry?.ok && registry.stop()]);
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
   beforeEach(async () => {
     prodApi.state.failDeep = false;
-    if (prod?.ok) seed(prod.endpoint, envSpec("prod", "reset", "v1"));
-    if (workDir) await writeFile(join(workDir, "apply.log"), "");
+    if (prod?.ok && host) seed(prod.endpoint, envSpec("prod", "reset", uris("prod")));
+    if (workDir) await writeFile(applyLog(), "");
   }, 60_000);
 
   async function promote(...extra: string[]) {
+    return promoteWith({}, ...extra);
+  }
+  async function promoteWith(env: Record<string, string>, ...extra: string[]) {
     if (!staging?.ok || !prod?.ok) throw new Error("moto is not running");
     const args = [
       resolve(repoRoot, "scripts/promote.mjs"),
@@ -150,6 +199,9 @@ describe("promote.mjs staging → prod", () => {
       `--from-api=${urls.staging}`,
       `--to-api=${urls.prod}`,
       `--apply-cmd=node ${join(here, "fake-apply.mjs")}`,
+      `--to-registry=${host}`,
+      "--registry-insecure",
+      "--skip-migrate",
       ...extra,
     ];
     return new Promise<{ code: number; output: string; applyLog: string }>((ok) => {
@@ -158,8 +210,8 @@ describe("promote.mjs staging → prod", () => {
         args,
         {
           cwd: repoRoot,
-          env: { ...process.env, ...awsEnv, FAKE_APPLY_LOG: join(workDir, "apply.log"), FORCE_COLOR: "0" },
-          timeout: 180_000,
+          env: { ...process.env, ...awsEnv, FAKE_APPLY_LOG: applyLog(), FORCE_COLOR: "0", ...env },
+          timeout: 540_000,
         },
         async (error, stdout, stderr) =>
           ok({
@@ -175,20 +227,78 @@ describe("promote.mjs staging → prod", () => {
     api: lambdaImage((prod as { endpoint: string }).endpoint, "bluemoxon-prod-api"),
     worker: lambdaImage((prod as { endpoint: string }).endpoint, "bluemoxon-prod-image-worker"),
   });
-  const expected = (version: "v1" | "v2") => ({
-    api: `${prodSeed.repositoryUris.api}@${(version === "v2" ? stagingSeed : prodSeed).digests.api[version]}`,
-    worker: `${prodSeed.repositoryUris.worker}@${(version === "v2" ? stagingSeed : prodSeed).digests.worker[version]}`,
-  });
+  /** What prod's functions must run: its own v1, or staging's v2 digests in prod's repositories. */
+  const expected = (version: "v1" | "v2") =>
+    Object.fromEntries(
+      Object.keys(manifest.images).map((i) => [i, `${host}/bluemoxon-prod-${i}@${(version === "v2" ? digests.staging : digests.prod)[i]}`]),
+    );
+  const phases = (log: string) =>
+    log
+      .trim()
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => l.split(" ")[0]);
 
   it("--dry-run prints the plan and changes nothing", async (ctx) => {
     if (skipReason) return ctx.skip(skipReason);
     const run = await promote("--dry-run");
     expect(run.code, run.output).toBe(0);
     expect(run.output).toContain("dry run, nothing changed");
-    expect(run.output).toContain(stagingSeed.digests.api.v2);
+    expect(run.output).toContain(digests.staging.api);
     expect(run.applyLog).toBe("");
+    expect((await servesImage(`${host}/bluemoxon-prod-api`, digests.staging.api)).manifest).toBe(false);
     expect(prodImages()).toEqual(expected("v1"));
   }, 120_000);
+
+  it("--dry-run with terraform: plans prod with the promoted digests in prod's repositories, prints the plan, changes nothing", async (ctx) => {
+    if (skipReason) return ctx.skip(skipReason);
+    const tf = await prepareTerraform();
+    if (!tf.ok) return ctx.skip(tf.reason);
+    try {
+      const dir = tf.envDir("prod");
+      await writeFile(join(dir, "moto_override.tf"), motoOverride((prod as { endpoint: string }).endpoint));
+      const prodEndpoint = (prod as { endpoint: string }).endpoint;
+      const dbArn = (
+        JSON.parse(aws(prodEndpoint, ["secretsmanager", "describe-secret", "--secret-id", "bluemoxon-prod/database"])) as { ARN: string }
+      ).ARN;
+      const args = ["--dry-run", `--to-terraform-dir=${dir}`, "--to-backend-config=none"];
+      const run = await new Promise<{ code: number; output: string }>((ok) => {
+        execFile(
+          process.execPath,
+          [
+            resolve(repoRoot, "scripts/promote.mjs"),
+            "staging",
+            "prod",
+            `--from-endpoint=${(staging as { endpoint: string }).endpoint}`,
+            `--to-endpoint=${prodEndpoint}`,
+            `--to-registry=${host}`,
+            "--registry-insecure",
+            ...args,
+          ],
+          {
+            cwd: repoRoot,
+            env: {
+              ...process.env,
+              ...awsEnv,
+              FORCE_COLOR: "0",
+              TF_CLI_CONFIG_FILE: join(tf.root, "cli.tfrc"),
+              TF_VAR_database_secret_arn: dbArn,
+              TF_VAR_database_host: "aurora.internal",
+            },
+            timeout: 600_000,
+          },
+          (error, stdout, stderr) => ok({ code: error ? ((error as { code?: number }).code ?? 1) : 0, output: stdout + stderr }),
+        );
+      });
+      expect(run.code, run.output).toBe(0);
+      expect(run.output).toContain("Terraform will perform the following actions");
+      expect(run.output).toContain(`${host}/bluemoxon-prod-api@${digests.staging.api}`);
+      expect(run.output).toContain("dry run, nothing changed");
+      expect(prodImages()).toEqual(expected("v1"));
+    } finally {
+      await tf.cleanup();
+    }
+  }, 900_000);
 
   it("promotes staging's digests to prod: copied by digest, applied, verified, smoke-tested", async (ctx) => {
     if (skipReason) return ctx.skip(skipReason);
@@ -196,44 +306,118 @@ describe("promote.mjs staging → prod", () => {
     expect(run.code, run.output).toBe(0);
     expect(run.output).toContain("promoted");
     expect(run.output).toMatch(/smoke test prod/);
-    expect(
-      run.applyLog
-        .trim()
-        .split("\n")
-        .map((l) => l.split(" ")[0]),
-    ).toEqual(["deploy"]);
+    expect(phases(run.applyLog)).toEqual(["deploy"]);
     expect(prodImages()).toEqual(expected("v2"));
-  }, 180_000);
+    const record = JSON.parse(
+      (
+        JSON.parse(aws((prod as { endpoint: string }).endpoint, ["ssm", "get-parameter", "--name", "/bluemoxon-prod/release"])) as {
+          Parameter: { Value: string };
+        }
+      ).Parameter.Value,
+    ) as { sha: string; images: Record<string, string> };
+    expect(record.sha).toBe(releaseSha);
+    expect(record.images).toEqual(expected("v2"));
+    // The digest prod's functions run is the digest staging's run, read from both configurations,
+    // and prod's own repository serves it with every layer (a real registry, not a stand-in manifest).
+    const digestOf = (uri: string) => uri.split("@")[1];
+    const stagingEndpoint = (staging as { endpoint: string }).endpoint;
+    for (const [image, fn] of [
+      ["api", "api"],
+      ["worker", "image-worker"],
+    ]) {
+      const inStaging = digestOf(lambdaImage(stagingEndpoint, `bluemoxon-staging-${fn}`));
+      expect(digestOf(lambdaImage((prod as { endpoint: string }).endpoint, `bluemoxon-prod-${fn}`))).toBe(inStaging);
+      expect(await servesImage(`${host}/bluemoxon-prod-${image}`, inStaging)).toEqual({ manifest: true, blobs: true });
+    }
+  }, 600_000);
+
+  it("refuses when staging no longer runs its last green release (a later deploy did not pass)", async (ctx) => {
+    if (skipReason) return ctx.skip(skipReason);
+    const stagingEndpoint = (staging as { endpoint: string }).endpoint;
+    const put = (images: Record<string, string>) =>
+      aws(stagingEndpoint, [
+        "ssm",
+        "put-parameter",
+        "--name",
+        "/bluemoxon-staging/release",
+        "--type",
+        "String",
+        "--overwrite",
+        "--value",
+        JSON.stringify({ sha: releaseSha, images }),
+      ]);
+    put(uris("prod"));
+    try {
+      const run = await promote();
+      expect(run.code).toBe(1);
+      expect(run.output).toContain(
+        `bluemoxon-staging-api runs ${digests.staging.api}, but staging's last green release has ${digests.prod.api}`,
+      );
+      expect(run.applyLog).toBe("");
+      expect(prodImages()).toEqual(expected("v1"));
+    } finally {
+      put(uris("staging"));
+    }
+  }, 600_000);
+
+  it("refuses before copying or applying anything when a prod secret lacks what the code reads", async (ctx) => {
+    if (skipReason) return ctx.skip(skipReason);
+    aws((prod as { endpoint: string }).endpoint, [
+      "secretsmanager",
+      "put-secret-value",
+      "--secret-id",
+      "bluemoxon-prod/ebay-credentials",
+      "--secret-string",
+      JSON.stringify({ clientId: "only-the-id" }),
+    ]);
+    const run = await promote();
+    expect(run.code).toBe(1);
+    expect(run.output).toContain('secret bluemoxon-prod/ebay-credentials has no non-empty "clientSecret"');
+    expect(run.output).toContain("nothing was copied or applied");
+    expect(run.output).not.toContain("only-the-id");
+    expect(run.output).not.toMatch(/copy the images/);
+    expect(run.applyLog).toBe("");
+    expect(prodImages()).toEqual(expected("v1"));
+  }, 600_000);
+
+  it("does not roll back when the apply fails without changing anything (a held lock, a failed precondition)", async (ctx) => {
+    if (skipReason) return ctx.skip(skipReason);
+    const run = await promoteWith({ FAKE_APPLY_FAIL: "1" });
+    expect(run.code).toBe(1);
+    expect(run.output).toContain("prod runs what it ran before; nothing to roll back");
+    expect(phases(run.applyLog)).toEqual(["deploy-refused"]);
+    expect(prodImages()).toEqual(expected("v1"));
+  }, 600_000);
 
   it("stops when a required variable is empty in prod, and rolls back to the previous digests", async (ctx) => {
     if (skipReason) return ctx.skip(skipReason);
-    seed((prod as { endpoint: string }).endpoint, envSpec("prod", "reset", "v1", { DATABASE_HOST: "" }));
+    seed((prod as { endpoint: string }).endpoint, envSpec("prod", "reset", uris("prod"), { DATABASE_HOST: "" }));
     const run = await promote();
     expect(run.code).toBe(1);
     expect(run.output).toContain("bluemoxon-prod-api: required variable DATABASE_HOST is empty");
     expect(run.output).toContain("prod rolled back to the previous digests");
-    expect(
-      run.applyLog
-        .trim()
-        .split("\n")
-        .map((l) => l.split(" ")[0]),
-    ).toEqual(["deploy", "rollback"]);
+    expect(phases(run.applyLog)).toEqual(["deploy", "rollback"]);
     expect(prodImages()).toEqual(expected("v1"));
-  }, 180_000);
+  }, 600_000);
 
-  it("rolls prod back to the previous digests when its smoke test fails", async (ctx) => {
+  it("rolls prod back when its smoke test fails, and smoke-tests the rollback", async (ctx) => {
     if (skipReason) return ctx.skip(skipReason);
-    prodApi.state.failDeep = true;
+    prodApi.state.failDeep = "new-version";
     const run = await promote();
     expect(run.code).toBe(1);
     expect(run.output).toMatch(/health\/deep.*status 503/);
-    expect(run.output).toContain("prod rolled back to the previous digests");
-    expect(
-      run.applyLog
-        .trim()
-        .split("\n")
-        .map((l) => l.split(" ")[0]),
-    ).toEqual(["deploy", "rollback"]);
+    expect(run.output).toContain("prod rolled back to the previous digests (smoke test passed)");
+    expect(phases(run.applyLog)).toEqual(["deploy", "rollback"]);
     expect(prodImages()).toEqual(expected("v1"));
-  }, 180_000);
+  }, 600_000);
+
+  it("says so loudly when prod still fails its smoke test after the rollback", async (ctx) => {
+    if (skipReason) return ctx.skip(skipReason);
+    prodApi.state.failDeep = "always";
+    const run = await promote();
+    expect(run.code).toBe(1);
+    expect(run.output).toContain("rolled back to the previous digests, and its SMOKE TEST FAILS there too");
+    expect(phases(run.applyLog)).toEqual(["deploy", "rollback"]);
+    expect(prodImages()).toEqual(expected("v1"));
+  }, 600_000);
 });

@@ -18,6 +18,7 @@ interface Step {
   env?: Record<string, string>;
 }
 interface Job {
+  if?: string;
   needs?: string | string[];
   environment?: string | { name: string };
   permissions?: Record<string, string>;
@@ -27,6 +28,7 @@ interface Job {
 }
 interface Workflow {
   on: Record<string, unknown>;
+  concurrency?: { group: string; "cancel-in-progress"?: boolean };
   permissions?: Record<string, string>;
   env?: Record<string, string>;
   jobs: Record<string, Job>;
@@ -110,6 +112,88 @@ describe("workflows", () => {
     const job = w.jobs.promote;
     expect(typeof job.environment === "string" ? job.environment : job.environment?.name).toBe("production");
     expect(job.steps.some((s) => /zx scripts\/promote\.mjs staging prod/.test(s.run ?? ""))).toBe(true);
+  });
+
+  it("pin every action by a full commit SHA, with the release it is in a comment", () => {
+    for (const f of files) {
+      for (const job of Object.values(wf[f].jobs)) {
+        for (const step of job.steps.filter((s) => s.uses)) {
+          expect(step.uses, `${f}: ${step.uses}`).toMatch(/^[\w.-]+\/[\w.-]+@[a-f0-9]{40}$/);
+          expect(raw[f], `${f}: ${step.uses} names its release`).toMatch(new RegExp(`uses: ${step.uses} # v\\d+\\.\\d+\\.\\d+`));
+        }
+      }
+    }
+  });
+
+  it("deploy-staging runs only after ci passed on a push to main, on the commit ci tested", () => {
+    const w = wf["deploy-staging.yml"];
+    expect(w.on).toEqual({ workflow_run: { workflows: ["ci"], types: ["completed"], branches: ["main"] } });
+    expect(w.jobs.build.if).toContain("github.event.workflow_run.conclusion == 'success'");
+    expect(w.jobs.build.if).toContain("github.event.workflow_run.event == 'push'");
+    for (const job of Object.values(w.jobs)) {
+      const checkout = job.steps.find((s) => s.uses?.startsWith("actions/checkout@"));
+      expect(checkout?.with?.ref).toBe(`\${{ github.event.workflow_run.head_sha }}`);
+    }
+  });
+
+  it("deploy-staging and promote share one concurrency group that never cancels a deploy", () => {
+    const groups = ["deploy-staging.yml", "promote.yml"].map((f) => wf[f].concurrency);
+    expect(groups[0]?.group).toBe(groups[1]?.group);
+    for (const g of groups) expect(g?.["cancel-in-progress"]).toBe(false);
+  });
+
+  it("install npm packages without install scripts, before any AWS role is assumed", () => {
+    for (const f of files) {
+      for (const [name, job] of awsJobs(wf[f])) {
+        const roleAt = job.steps.findIndex((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials"));
+        job.steps.forEach((s, i) => {
+          if (!/\bnpm (ci|install)\b/.test(s.run ?? "")) return;
+          expect(s.run, `${f} ${name}`).toContain("--ignore-scripts");
+          expect(i, `${f} ${name}: npm runs before the role is assumed`).toBeLessThan(roleAt);
+        });
+      }
+    }
+  });
+
+  it("tag images so a re-run of the same commit never collides with an immutable tag", () => {
+    const pushes = wf["deploy-staging.yml"].jobs.build.steps.filter((s) => s.uses?.startsWith("docker/build-push-action"));
+    for (const s of pushes) {
+      expect(String(s.with?.tags)).toContain(`\${{ github.run_id }}`);
+      expect(String(s.with?.tags)).toContain(`\${{ github.run_attempt }}`);
+    }
+  });
+
+  it('default an unset list variable to an empty HCL list (never TF_VAR_x="")', () => {
+    for (const f of ["deploy-staging.yml", "promote.yml"]) {
+      const envs = Object.values(wf[f].jobs).flatMap((j) => Object.entries(j.env ?? {}));
+      const lists = envs.filter(([k]) => /_ids$/.test(k));
+      expect(lists.length, f).toBeGreaterThan(0);
+      for (const [k, v] of lists) expect(v, `${f} ${k}`).toMatch(/^\$\{\{ vars\.[A-Z_]+ \|\| '\[\]' \}\}$/);
+    }
+  });
+
+  it("deploy-staging applies exactly the plan the preflight checked", () => {
+    const runs = wf["deploy-staging.yml"].jobs.deploy.steps.map((s) => s.run ?? "");
+    const planAt = runs.findIndex((r) => /terraform plan .*-out=/.test(r));
+    const preflightAt = runs.findIndex((r) => r.includes("scripts/preflight.mjs") && r.includes("--plan"));
+    const applyAt = runs.findIndex((r) => /terraform apply .*staging\.tfplan/.test(r));
+    expect(planAt).toBeGreaterThanOrEqual(0);
+    expect(preflightAt).toBeGreaterThan(planAt);
+    expect(applyAt).toBeGreaterThan(preflightAt);
+    expect(runs.join("\n")).not.toContain("-auto-approve");
+    for (const r of runs.filter((r) => /terraform (plan|apply)/.test(r))) expect(r).toMatch(/-lock-timeout=/);
+  });
+
+  it("deploy-staging records the release only after the smoke test; promote plans prod with that release's Terraform", () => {
+    const runs = wf["deploy-staging.yml"].jobs.deploy.steps.map((s) => s.run ?? "");
+    const smokeAt = runs.findIndex((r) => r.includes("scripts/smoke.mjs"));
+    const recordAt = runs.findIndex((r) => r.includes("scripts/release-record.mjs write --env staging"));
+    expect(recordAt).toBeGreaterThan(smokeAt);
+    const promoteRuns = wf["promote.yml"].jobs.promote.steps.map((s) => s.run ?? "");
+    const checkoutAt = promoteRuns.findIndex((r) => r.includes("release-record.mjs read --env staging") && r.includes("git checkout"));
+    const promoteAt = promoteRuns.findIndex((r) => r.includes("scripts/promote.mjs staging prod"));
+    expect(checkoutAt).toBeGreaterThanOrEqual(0);
+    expect(promoteAt).toBeGreaterThan(checkoutAt);
   });
 
   it("ci lints, typechecks, tests, and checks terraform fmt and validate", () => {

@@ -100,6 +100,7 @@ export function motoOverride(endpoint: string): string {
     "apigatewayv2",
     "cloudwatch",
     "cloudwatchlogs",
+    "ec2",
     "ecr",
     "events",
     "iam",
@@ -107,7 +108,9 @@ export function motoOverride(endpoint: string): string {
     "rds",
     "s3",
     "secretsmanager",
+    "sns",
     "sqs",
+    "ssm",
     "sts",
   ];
   return `# Written by the test only: local state and moto endpoints.

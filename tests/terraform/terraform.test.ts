@@ -3,6 +3,7 @@
  * plan → apply → destroy of staging against moto, checked against the manifest — including the
  * planned IAM policies, which must equal servicePolicy() of @bluemoxon/core exactly (issue 9).
  */
+import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
@@ -10,7 +11,7 @@ import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from "@aws-s
 import { loadManifest, resourceNames, servicePolicy } from "@bluemoxon/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type MotoServer, startMoto } from "../support/moto.ts";
-import { motoOverride, prepareTerraform, repoTerraformDir, type Terraform } from "./terraform-cli.ts";
+import { findProviderMirror, motoOverride, prepareTerraform, repoTerraformDir, type Terraform } from "./terraform-cli.ts";
 
 const manifest = loadManifest();
 const fakeDigest = (c: string) => `sha256:${c.repeat(64)}`;
@@ -66,6 +67,25 @@ describe("terraform", () => {
     });
   }
 
+  // A lock file written by `init` from a filesystem mirror holds only the h1: hash of the mirror's
+  // platform, and `terraform init` on a Mac then refuses the registry's package. The zh: hashes
+  // (SHA-256 of every platform's release zip, HashiCorp's SHA256SUMS) are what let any platform verify it.
+  for (const env of ["staging", "prod"]) {
+    it(`${env}'s lock file verifies the provider on linux_amd64 here and carries every platform's zip hash`, async (ctx) => {
+      if (!tf) return ctx.skip(skipReason);
+      const lockPath = join(repoTerraformDir, "envs", env, ".terraform.lock.hcl");
+      const lock = readFileSync(lockPath, "utf8");
+      const zh = lock.match(/"zh:[a-f0-9]{64}"/g) ?? [];
+      // One zh: per release zip of terraform-provider-aws 5.100.0 (15, as `init` from the registry writes them).
+      expect(new Set(zh).size).toBe(15);
+      // Recomputing the lock for this machine's platform from the mirror must not change it.
+      const cwd = tf.envDir(env);
+      await tf.run(["init", "-backend=false", "-no-color"], { cwd });
+      await tf.run(["providers", "lock", "-no-color", `-fs-mirror=${findProviderMirror()}`, "-platform=linux_amd64"], { cwd });
+      expect(readFileSync(join(cwd, ".terraform.lock.hcl"), "utf8")).toBe(lock);
+    });
+  }
+
   it("rejects an image referenced by tag", async (ctx) => {
     if (!tf) return ctx.skip(skipReason);
     // A copy of prod with local state: variable validation runs before any AWS call.
@@ -82,10 +102,10 @@ describe("terraform", () => {
         "-var",
         `worker_image=x/y@${fakeDigest("a")}`,
       ],
-      { cwd, env: { AWS_ACCESS_KEY_ID: "x", AWS_SECRET_ACCESS_KEY: "x" }, timeoutMs: 60_000 },
+      { cwd, env: { AWS_ACCESS_KEY_ID: "x", AWS_SECRET_ACCESS_KEY: "x" }, timeoutMs: 240_000 },
     );
     await expect(planned).rejects.toThrow(/api_image must be <repository>@sha256/);
-  });
+  }, 300_000);
 });
 
 describe("terraform staging on moto", () => {
@@ -128,11 +148,19 @@ describe("terraform staging on moto", () => {
         `${i}_image=123456789012.dkr.ecr.us-east-1.amazonaws.com/bluemoxon-staging-${i}@${fakeDigest(i === "api" ? "a" : "b")}`,
       ]),
     );
+    // terraform/bootstrap first, as on a fresh account: it owns the repositories and secret containers.
+    const bootstrap = join(tf.root, "terraform/bootstrap");
+    await writeFile(join(bootstrap, "moto_override.tf"), motoOverride(moto.endpoint));
+    await tf.run(["init", "-no-color"], { cwd: bootstrap });
+    await tf.run(["apply", "-auto-approve", "-no-color", "-var", "github_repository=bluemoxon/image-pipeline"], {
+      cwd: bootstrap,
+      timeoutMs: 300_000,
+    });
     await tf.run(["init", "-no-color"], { cwd });
     await tf.run(["plan", "-no-color", "-out=tfplan", ...vars], { cwd });
     plan = JSON.parse((await tf.run(["show", "-json", "tfplan"], { cwd })).stdout);
     accountId = String(plan?.planned_values.outputs.account_id?.value ?? "");
-  }, 240_000);
+  }, 600_000);
 
   afterAll(async () => {
     if (tf && applied)
@@ -210,8 +238,12 @@ describe("terraform staging on moto", () => {
       expect(apiPairs.has(`${action} ${names.queueArn("image-processing")}`), action).toBe(true);
     }
 
+    // Repositories and secret containers are bootstrap's: the environment only reads them.
+    const read = (t: string) => resources.filter((r) => r.type === t && r.mode === "data");
+    expect(byType("aws_ecr_repository")).toEqual([]);
+    expect(byType("aws_secretsmanager_secret")).toEqual([]);
     expect(
-      byType("aws_ecr_repository")
+      read("aws_ecr_repository")
         .map((r) => r.values.name)
         .sort(),
     ).toEqual(
@@ -219,9 +251,10 @@ describe("terraform staging on moto", () => {
         .map((i) => `${names.prefix}-${i}`)
         .sort(),
     );
-    for (const repo of byType("aws_ecr_repository")) expect(repo.values.image_scanning_configuration).toEqual([{ scan_on_push: true }]);
+    for (const repo of read("aws_ecr_repository")) expect(repo.values.image_scanning_configuration).toEqual([{ scan_on_push: true }]);
     expect(
-      byType("aws_secretsmanager_secret")
+      read("aws_secretsmanager_secret")
+        .filter((r) => r.address.includes("aws_secretsmanager_secret.this"))
         .map((r) => r.values.name)
         .sort(),
     ).toEqual(
@@ -232,8 +265,28 @@ describe("terraform staging on moto", () => {
     expect(byType("aws_secretsmanager_secret_version")).toEqual([]);
     expect(byType("aws_cloudwatch_event_rule")[0]?.values.schedule_expression).toMatch(/^rate\(/);
     // The API's Lambda entry recognises the scheduled event itself (source "aws.events"): no custom input.
+    // Traffic goes to the published version behind the "live" alias, never to $LATEST.
+    const aliases = byType("aws_lambda_alias");
+    for (const fn of byType("aws_lambda_function")) {
+      const alias = aliases.find((a) => a.values.function_name === fn.values.function_name);
+      expect(alias?.values.name, String(fn.values.function_name)).toBe("live");
+      expect(fn.values.publish).toBe(true);
+      expect(alias?.values.function_version).toBe(fn.values.version);
+      expect(alias?.values.function_version).not.toBe("$LATEST");
+    }
+    // The mapping is qualified: AWS reports the alias ARN back, moto the version the alias points at —
+    // never the unqualified function ($LATEST).
+    for (const mapping of byType("aws_lambda_event_source_mapping")) {
+      const arn = String(mapping.values.function_arn);
+      const alias = aliases.find((a) => arn.startsWith(`${String(a.values.arn).replace(/:live$/, "")}:`));
+      expect(alias, arn).toBeDefined();
+      expect([String(alias?.values.arn), `${String(alias?.values.arn).replace(/:live$/, "")}:${alias?.values.function_version}`]).toContain(
+        arn,
+      );
+    }
+    expect(String(byType("aws_apigatewayv2_integration")[0]?.values.integration_uri)).toMatch(/:live\/invocations$/);
     const target = byType("aws_cloudwatch_event_target")[0];
-    expect(target?.values.arn).toBe(api.values.arn);
+    expect(target?.values.arn).toBe(`${api.values.arn}:live`);
     expect(target?.values.input ?? "").toBe("");
     expect(byType("aws_apigatewayv2_api")[0]?.values.protocol_type).toBe("HTTP");
   }, 360_000);

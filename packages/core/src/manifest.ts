@@ -93,7 +93,17 @@ export const manifestSchema = z
     environments: z.record(logicalName, z.object({ prefix: logicalName }).strict()),
     buckets: z.record(logicalName, z.object({ versioning: z.boolean().default(false) }).strict()),
     queues: z.record(logicalName, queueSchema),
-    secrets: z.record(logicalName, z.object({ description: z.string(), kind: z.enum(["api-keys", "json", "string"]) }).strict()),
+    secrets: z.record(
+      logicalName,
+      z
+        .object({
+          description: z.string(),
+          kind: z.enum(["api-keys", "json", "string"]),
+          /** Top-level fields of a `json` secret the code needs non-empty (checked by scripts/preflight.mjs before a deploy). */
+          fields: z.array(z.string().min(1)).optional(),
+        })
+        .strict(),
+    ),
     images: z.record(logicalName, z.object({ dockerfile: z.string() }).strict()),
     functions: z.record(logicalName, functionSchema),
     services: z.record(logicalName, serviceSchema),

@@ -25,3 +25,11 @@ output "secret_arns" {
 output "ecr_repository_urls" {
   value = module.pipeline.ecr_repository_urls
 }
+
+output "function_security_group_id" {
+  value = module.pipeline.function_security_group_id
+}
+
+output "alarm_topic_arn" {
+  value = module.pipeline.alarm_topic_arn
+}

@@ -47,6 +47,12 @@ variable "vpc_security_group_ids" {
   default = []
 }
 
+variable "alarm_email" {
+  description = "E-mail subscribed to the environment's alarm topic (GitHub variable ALARM_EMAIL)."
+  type        = string
+  default     = ""
+}
+
 variable "alarm_actions" {
   type    = list(string)
   default = []
@@ -56,9 +62,4 @@ variable "enable_database" {
   description = "Prod uses an externally managed Aurora cluster: leave false."
   type        = bool
   default     = false
-}
-
-variable "secret_recovery_window_days" {
-  type    = number
-  default = 30
 }

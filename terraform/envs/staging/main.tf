@@ -41,5 +41,5 @@ module "pipeline" {
   vpc_subnet_ids                    = var.vpc_subnet_ids
   vpc_security_group_ids            = var.vpc_security_group_ids
   alarm_actions                     = var.alarm_actions
-  secret_recovery_window_days       = var.secret_recovery_window_days
+  alarm_email                       = var.alarm_email
 }

@@ -47,6 +47,12 @@ variable "vpc_security_group_ids" {
   default = []
 }
 
+variable "alarm_email" {
+  description = "E-mail subscribed to the environment's alarm topic (GitHub variable ALARM_EMAIL)."
+  type        = string
+  default     = ""
+}
+
 variable "alarm_actions" {
   type    = list(string)
   default = []
@@ -56,10 +62,4 @@ variable "enable_database" {
   description = "Create the staging Aurora Serverless v2 cluster here."
   type        = bool
   default     = true
-}
-
-variable "secret_recovery_window_days" {
-  description = "Staging secrets are deleted at once on destroy so the environment can be rebuilt."
-  type        = number
-  default     = 0
 }

@@ -65,6 +65,8 @@ resource "aws_lambda_function" "this" {
   package_type  = "Image"
   image_uri     = var.image_uri
   role          = var.role_arn
+  # Every change publishes an immutable version; the HTTP API and the schedule call the "live" alias.
+  publish       = true
   timeout       = var.timeout_seconds
   memory_size   = var.memory_mb
   architectures = ["x86_64"]
@@ -89,6 +91,13 @@ resource "aws_lambda_function" "this" {
   tags = var.tags
 }
 
+resource "aws_lambda_alias" "live" {
+  name             = "live"
+  description      = "The version that takes traffic"
+  function_name    = aws_lambda_function.this.function_name
+  function_version = aws_lambda_function.this.version
+}
+
 resource "aws_apigatewayv2_api" "this" {
   name          = var.name
   protocol_type = "HTTP"
@@ -98,7 +107,7 @@ resource "aws_apigatewayv2_api" "this" {
 resource "aws_apigatewayv2_integration" "lambda" {
   api_id                 = aws_apigatewayv2_api.this.id
   integration_type       = "AWS_PROXY"
-  integration_uri        = aws_lambda_function.this.invoke_arn
+  integration_uri        = aws_lambda_alias.live.invoke_arn
   payload_format_version = "2.0"
 }
 
@@ -119,6 +128,7 @@ resource "aws_lambda_permission" "http_api" {
   statement_id  = "AllowHttpApi"
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.this.function_name
+  qualifier     = aws_lambda_alias.live.name
   principal     = "apigateway.amazonaws.com"
   source_arn    = "${aws_apigatewayv2_api.this.execution_arn}/*/*"
 }
@@ -132,13 +142,14 @@ resource "aws_cloudwatch_event_rule" "retry_sweep" {
 
 resource "aws_cloudwatch_event_target" "retry_sweep" {
   rule = aws_cloudwatch_event_rule.retry_sweep.name
-  arn  = aws_lambda_function.this.arn
+  arn  = aws_lambda_alias.live.arn
 }
 
 resource "aws_lambda_permission" "retry_sweep" {
   statement_id  = "AllowRetrySweepSchedule"
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.this.function_name
+  qualifier     = aws_lambda_alias.live.name
   principal     = "events.amazonaws.com"
   source_arn    = aws_cloudwatch_event_rule.retry_sweep.arn
 }
@@ -149,6 +160,14 @@ output "name" {
 
 output "arn" {
   value = aws_lambda_function.this.arn
+}
+
+output "api_id" {
+  value = aws_apigatewayv2_api.this.id
+}
+
+output "live_alias_arn" {
+  value = aws_lambda_alias.live.arn
 }
 
 output "url" {

@@ -53,7 +53,7 @@ locals {
     { for b in keys(local.m.buckets) : "${upper(replace(b, "-", "_"))}_BUCKET" => aws_s3_bucket.this[b].id },
     # The services' config names the images bucket IMAGE_BUCKET (singular).
     contains(keys(local.m.buckets), "images") ? { IMAGE_BUCKET = aws_s3_bucket.this["images"].id } : {},
-    { for s in keys(local.m.secrets) : "${upper(replace(s, "-", "_"))}_SECRET_ID" => aws_secretsmanager_secret.this[s].arn },
+    { for s in keys(local.m.secrets) : "${upper(replace(s, "-", "_"))}_SECRET_ID" => data.aws_secretsmanager_secret.this[s].arn },
     { for q in keys(local.m.queues) : "${upper(replace(q, "-", "_"))}_QUEUE_URL" => module.queue[q].url },
   )
   # Non-secret context every function gets besides its requiredEnv.
@@ -75,6 +75,8 @@ locals {
 
   uses_database = var.enable_database || var.use_existing_database_credentials
   in_vpc        = length(var.vpc_subnet_ids) > 0
+  # The module's own Lambda group, plus any the caller adds (e.g. one an external database admits).
+  function_security_group_ids = concat(aws_security_group.lambda[*].id, var.vpc_security_group_ids)
 }
 
 resource "terraform_data" "manifest_checks" {
@@ -102,7 +104,7 @@ resource "terraform_data" "manifest_checks" {
     }
     precondition {
       condition     = !var.enable_database || local.in_vpc
-      error_message = "enable_database needs vpc_subnet_ids and vpc_security_group_ids (the database is private)."
+      error_message = "enable_database needs vpc_subnet_ids: private subnets routed to a NAT gateway (the database is private, the API calls eBay)."
     }
   }
 }
@@ -112,7 +114,7 @@ module "queue" {
   for_each      = local.m.queues
   name          = "${local.prefix}-${each.key}"
   spec          = each.value
-  alarm_actions = var.alarm_actions
+  alarm_actions = local.alarm_actions
   tags          = local.tags
 }
 
@@ -150,22 +152,18 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
   }
 }
 
-# The secret only: its value is put by an operator (docs/deploying.md), never by Terraform,
-# so no secret value is ever in a variable, a plan or the state.
-resource "aws_secretsmanager_secret" "this" {
-  for_each                = local.m.secrets
-  name                    = "${local.prefix}/${each.key}"
-  description             = each.value.description
-  recovery_window_in_days = var.secret_recovery_window_days
-  tags                    = local.tags
+# The secrets and image repositories belong to terraform/bootstrap (applied once, before any
+# deploy): a secret must hold its value before the first apply of the code that reads it, and an
+# image must be pushed before a function can run it. Here they are only read — a missing one fails
+# the plan, naming it.
+data "aws_secretsmanager_secret" "this" {
+  for_each = local.m.secrets
+  name     = "${local.prefix}/${each.key}"
 }
 
-module "ecr" {
-  source      = "../ecr-repository"
-  for_each    = local.m.images
-  name        = "${local.prefix}-${each.key}"
-  keep_images = var.ecr_keep_images
-  tags        = local.tags
+data "aws_ecr_repository" "this" {
+  for_each = local.m.images
+  name     = "${local.prefix}-${each.key}"
 }
 
 # Proves at plan time that the external database's secret exists (its value is never read here).
@@ -182,25 +180,33 @@ resource "aws_db_subnet_group" "this" {
 }
 
 resource "aws_rds_cluster" "this" {
-  count                       = var.enable_database ? 1 : 0
-  cluster_identifier          = "${local.prefix}-db"
-  engine                      = "aurora-postgresql"
-  engine_mode                 = "provisioned"
-  engine_version              = "16.6"
+  count              = var.enable_database ? 1 : 0
+  cluster_identifier = "${local.prefix}-db"
+  engine             = "aurora-postgresql"
+  engine_mode        = "provisioned"
+  # The version it is created with; RDS applies minor upgrades itself (auto_minor_version_upgrade),
+  # so Terraform must not try to move it back (ignore_changes). A major upgrade is a deliberate change.
+  engine_version              = var.database_engine_version
+  allow_major_version_upgrade = false
   database_name               = var.database_name
   master_username             = "bluemoxon"
   manage_master_user_password = true
   db_subnet_group_name        = aws_db_subnet_group.this[0].name
-  vpc_security_group_ids      = var.vpc_security_group_ids
+  vpc_security_group_ids      = aws_security_group.database[*].id
   storage_encrypted           = true
   backup_retention_period     = 7
   skip_final_snapshot         = false
-  final_snapshot_identifier   = "${local.prefix}-db-final"
+  # Unique per cluster (fixed when it is created): destroying a rebuilt environment never collides
+  # with the snapshot the previous destroy left.
+  final_snapshot_identifier = "${local.prefix}-db-final-${formatdate("YYYYMMDDhhmmss", timestamp())}"
   serverlessv2_scaling_configuration {
     min_capacity = var.database_min_capacity
     max_capacity = var.database_max_capacity
   }
   tags = local.tags
+  lifecycle {
+    ignore_changes = [engine_version, final_snapshot_identifier]
+  }
 }
 
 resource "aws_rds_cluster_instance" "this" {
@@ -211,6 +217,9 @@ resource "aws_rds_cluster_instance" "this" {
   engine             = aws_rds_cluster.this[0].engine
   engine_version     = aws_rds_cluster.this[0].engine_version
   tags               = local.tags
+  lifecycle {
+    ignore_changes = [engine_version]
+  }
 }
 
 resource "aws_cloudwatch_log_group" "function" {
@@ -242,10 +251,11 @@ module "worker" {
   environment            = { for k in local.function_env_names[each.key] : k => lookup(local.env_values, k, "") }
   log_group_name         = aws_cloudwatch_log_group.function["${local.prefix}-${each.key}"].name
   vpc_subnet_ids         = var.vpc_subnet_ids
-  vpc_security_group_ids = var.vpc_security_group_ids
+  vpc_security_group_ids = local.function_security_group_ids
   tags                   = local.tags
 
-  depends_on = [terraform_data.manifest_checks]
+  # In a VPC, the endpoints exist before the first invocation needs them.
+  depends_on = [terraform_data.manifest_checks, aws_vpc_endpoint.s3, aws_vpc_endpoint.interface]
 }
 
 module "api" {
@@ -259,8 +269,9 @@ module "api" {
   memory_mb              = var.api_memory_mb
   retry_sweep_schedule   = var.retry_sweep_schedule
   vpc_subnet_ids         = var.vpc_subnet_ids
-  vpc_security_group_ids = var.vpc_security_group_ids
+  vpc_security_group_ids = local.function_security_group_ids
   tags                   = local.tags
 
-  depends_on = [terraform_data.manifest_checks]
+  # In a VPC, the endpoints exist before the first invocation needs them.
+  depends_on = [terraform_data.manifest_checks, aws_vpc_endpoint.s3, aws_vpc_endpoint.interface]
 }

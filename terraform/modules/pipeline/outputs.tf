@@ -27,13 +27,22 @@ output "bucket_names" {
 }
 
 output "secret_arns" {
-  value = { for k, s in aws_secretsmanager_secret.this : k => s.arn }
+  value = { for k, s in data.aws_secretsmanager_secret.this : k => s.arn }
 }
 
 output "ecr_repository_urls" {
-  value = { for k, r in module.ecr : k => r.url }
+  value = { for k, r in data.aws_ecr_repository.this : k => r.repository_url }
 }
 
 output "role_arns" {
   value = { for k, r in module.role : k => r.arn }
+}
+
+output "function_security_group_id" {
+  description = "The functions' security group (in a VPC): an external database must admit 5432 from it."
+  value       = one(aws_security_group.lambda[*].id)
+}
+
+output "alarm_topic_arn" {
+  value = aws_sns_topic.alarms.arn
 }

@@ -63,8 +63,15 @@ variable "vpc_subnet_ids" {
 }
 
 variable "vpc_security_group_ids" {
-  type    = list(string)
-  default = []
+  description = "Extra security groups for the functions, besides the one this module makes (e.g. one an external database admits)."
+  type        = list(string)
+  default     = []
+}
+
+variable "database_engine_version" {
+  description = "Aurora PostgreSQL version the cluster is created with; later minor upgrades are RDS's (ignored here)."
+  type        = string
+  default     = "16.6"
 }
 
 variable "api_memory_mb" {
@@ -82,27 +89,23 @@ variable "retry_sweep_schedule" {
   default = "rate(5 minutes)"
 }
 
-variable "secret_recovery_window_days" {
-  description = "Days a deleted secret can be restored; 0 deletes at once (staging)."
-  type        = number
-  default     = 7
-}
-
 variable "log_retention_days" {
   type    = number
   default = 30
 }
 
+variable "alarm_email" {
+  description = "E-mail address subscribed to the environment's alarm topic (empty: subscribe an endpoint by hand)."
+  type        = string
+  default     = ""
+}
+
 variable "alarm_actions" {
-  description = "SNS topic ARNs for the DLQ-depth alarms."
+  description = "More ARNs notified by every alarm, besides the environment's own SNS topic."
   type        = list(string)
   default     = []
 }
 
-variable "ecr_keep_images" {
-  type    = number
-  default = 50
-}
 
 variable "tags" {
   type    = map(string)

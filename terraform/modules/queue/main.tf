@@ -27,6 +27,12 @@ variable "alarm_actions" {
   default     = []
 }
 
+variable "oldest_message_age_seconds" {
+  description = "Alarm when the queue's oldest message is older than this."
+  type        = number
+  default     = 900
+}
+
 variable "tags" {
   type    = map(string)
   default = {}
@@ -64,6 +70,23 @@ resource "aws_cloudwatch_metric_alarm" "dlq_depth" {
   evaluation_periods  = 1
   comparison_operator = "GreaterThanOrEqualToThreshold"
   threshold           = var.spec.deadLetter.alarmThreshold
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  tags                = var.tags
+}
+
+# A message nobody picks up (the worker is down, throttled or failing before it deletes) gets old.
+resource "aws_cloudwatch_metric_alarm" "oldest_message_age" {
+  alarm_name          = "${var.name}-oldest-message-age"
+  alarm_description   = "The oldest message in ${var.name} waited more than ${var.oldest_message_age_seconds} s."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateAgeOfOldestMessage"
+  dimensions          = { QueueName = aws_sqs_queue.this.name }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.oldest_message_age_seconds
   treat_missing_data  = "notBreaching"
   alarm_actions       = var.alarm_actions
   tags                = var.tags

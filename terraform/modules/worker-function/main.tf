@@ -65,6 +65,8 @@ resource "aws_lambda_function" "this" {
   package_type  = "Image"
   image_uri     = var.image_uri
   role          = var.role_arn
+  # Every change publishes an immutable version; the queue feeds the "live" alias, never $LATEST.
+  publish       = true
   timeout       = var.spec.timeoutSeconds
   memory_size   = var.spec.memoryMb
   architectures = ["x86_64"]
@@ -89,9 +91,16 @@ resource "aws_lambda_function" "this" {
   tags = var.tags
 }
 
+resource "aws_lambda_alias" "live" {
+  name             = "live"
+  description      = "The version that takes traffic"
+  function_name    = aws_lambda_function.this.function_name
+  function_version = aws_lambda_function.this.version
+}
+
 resource "aws_lambda_event_source_mapping" "queue" {
   event_source_arn                   = var.queue_arn
-  function_name                      = aws_lambda_function.this.arn
+  function_name                      = aws_lambda_alias.live.arn
   batch_size                         = var.spec.batchSize
   maximum_batching_window_in_seconds = var.spec.maximumBatchingWindowSeconds
   function_response_types            = ["ReportBatchItemFailures"]
@@ -107,6 +116,10 @@ output "name" {
 
 output "arn" {
   value = aws_lambda_function.this.arn
+}
+
+output "live_alias_arn" {
+  value = aws_lambda_alias.live.arn
 }
 
 output "event_source_mapping_uuid" {

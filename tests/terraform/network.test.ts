@@ -1,0 +1,204 @@
+/**
+ * Functions in a VPC: the plan builds a Lambda security group, a database group that admits 5432
+ * from it only, an S3 gateway endpoint and Secrets Manager + SQS interface endpoints — and refuses
+ * to plan, naming the subnet, when a function subnet has no 0.0.0.0/0 route to a NAT gateway (the
+ * API calls eBay). Planned against moto's EC2 with a VPC built by the test; staging's Aurora is
+ * planned, not applied (moto's RDS does not model managed master passwords).
+ */
+import { execFile } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { loadManifest } from "@bluemoxon/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type MotoServer, startMoto } from "../support/moto.ts";
+import { motoOverride, prepareTerraform, type Terraform } from "./terraform-cli.ts";
+
+const manifest = loadManifest();
+const exec = promisify(execFile);
+const fakeDigest = (c: string) => `sha256:${c.repeat(64)}`;
+
+interface Change {
+  address: string;
+  type: string;
+  change: { actions: string[]; after: Record<string, unknown>; after_unknown: Record<string, unknown> };
+}
+
+let tf: Terraform | undefined;
+let moto: MotoServer | undefined;
+let skipReason = "";
+let cwd = "";
+const net = { vpc: "", a: "", b: "", noNat: "", privateRt: "", publicRt: "" };
+
+async function ec2(...args: string[]): Promise<Record<string, unknown>> {
+  const { stdout } = await exec("aws", ["--endpoint-url", (moto as { endpoint: string }).endpoint, "ec2", ...args, "--output", "json"], {
+    env: { ...process.env, AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_DEFAULT_REGION: manifest.region },
+  });
+  return stdout.trim() ? JSON.parse(stdout) : {};
+}
+const id = (o: Record<string, unknown>, key: string, field: string) => (o[key] as Record<string, string>)[field];
+
+function planArgs(subnets: string[]) {
+  return [
+    "plan",
+    "-no-color",
+    "-out=tfplan",
+    "-var",
+    "enable_database=true",
+    "-var",
+    `vpc_subnet_ids=${JSON.stringify(subnets)}`,
+    "-var",
+    "alarm_email=ops@example.com",
+    ...["api", "worker"].flatMap((i) => [
+      "-var",
+      `${i}_image=123456789012.dkr.ecr.us-east-1.amazonaws.com/bluemoxon-staging-${i}@${fakeDigest("c")}`,
+    ]),
+  ];
+}
+
+beforeAll(async () => {
+  const prepared = await prepareTerraform();
+  if (!prepared.ok) {
+    skipReason = prepared.reason;
+    return console.log(`network tests skipped: ${skipReason}`);
+  }
+  tf = prepared;
+  if (
+    !(await exec("sh", ["-c", "command -v aws"]).then(
+      () => true,
+      () => false,
+    ))
+  ) {
+    skipReason = "the AWS CLI is not installed";
+    return console.log(`network tests skipped: ${skipReason}`);
+  }
+  moto = await startMoto();
+  if (!moto.ok) {
+    skipReason = moto.reason;
+    return console.log(`network tests skipped: ${skipReason}`);
+  }
+  // A VPC as a fresh account would have it: two private subnets behind a NAT gateway, one public
+  // subnet (internet gateway, no NAT) that a function must not be put in.
+  net.vpc = id(await ec2("create-vpc", "--cidr-block", "10.0.0.0/16"), "Vpc", "VpcId");
+  const subnet = async (cidr: string, az: string) =>
+    id(await ec2("create-subnet", "--vpc-id", net.vpc, "--cidr-block", cidr, "--availability-zone", az), "Subnet", "SubnetId");
+  net.a = await subnet("10.0.1.0/24", "us-east-1a");
+  net.b = await subnet("10.0.2.0/24", "us-east-1b");
+  net.noNat = await subnet("10.0.3.0/24", "us-east-1a");
+  const igw = id(await ec2("create-internet-gateway"), "InternetGateway", "InternetGatewayId");
+  await ec2("attach-internet-gateway", "--internet-gateway-id", igw, "--vpc-id", net.vpc);
+  const eip = (await ec2("allocate-address", "--domain", "vpc")).AllocationId as string;
+  const nat = id(await ec2("create-nat-gateway", "--subnet-id", net.noNat, "--allocation-id", eip), "NatGateway", "NatGatewayId");
+  net.privateRt = id(await ec2("create-route-table", "--vpc-id", net.vpc), "RouteTable", "RouteTableId");
+  await ec2("create-route", "--route-table-id", net.privateRt, "--destination-cidr-block", "0.0.0.0/0", "--nat-gateway-id", nat);
+  net.publicRt = id(await ec2("create-route-table", "--vpc-id", net.vpc), "RouteTable", "RouteTableId");
+  await ec2("create-route", "--route-table-id", net.publicRt, "--destination-cidr-block", "0.0.0.0/0", "--gateway-id", igw);
+  for (const s of [net.a, net.b]) await ec2("associate-route-table", "--route-table-id", net.privateRt, "--subnet-id", s);
+  await ec2("associate-route-table", "--route-table-id", net.publicRt, "--subnet-id", net.noNat);
+
+  // What terraform/bootstrap would have made: the environment's plan reads these.
+  const cli = (service: string, ...args: string[]) =>
+    exec("aws", ["--endpoint-url", (moto as { endpoint: string }).endpoint, service, ...args], {
+      env: { ...process.env, AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_DEFAULT_REGION: manifest.region },
+    });
+  for (const image of Object.keys(manifest.images))
+    await cli("ecr", "create-repository", "--repository-name", `bluemoxon-staging-${image}`);
+  for (const secret of Object.keys(manifest.secrets)) await cli("secretsmanager", "create-secret", "--name", `bluemoxon-staging/${secret}`);
+
+  cwd = tf.envDir("staging");
+  await writeFile(join(cwd, "moto_override.tf"), motoOverride(moto.endpoint));
+  await tf.run(["init", "-no-color"], { cwd });
+}, 600_000);
+
+afterAll(async () => {
+  if (moto?.ok) await moto.stop();
+  await tf?.cleanup();
+});
+
+describe("terraform staging in a VPC", () => {
+  it("plans the security groups and endpoints the functions need, Postgres open to the functions only", async (ctx) => {
+    if (skipReason || !tf) return ctx.skip(skipReason);
+    await tf.run(planArgs([net.a, net.b]), { cwd, timeoutMs: 240_000 });
+    const plan = JSON.parse((await tf.run(["show", "-json", "tfplan"], { cwd })).stdout) as { resource_changes: Change[] };
+    const of = (type: string) => plan.resource_changes.filter((c) => c.type === type && c.change.actions.includes("create"));
+    const byAddress = (suffix: string) => plan.resource_changes.find((c) => c.address.endsWith(suffix));
+
+    expect(
+      of("aws_security_group")
+        .map((c) => c.change.after.name)
+        .sort(),
+    ).toEqual(["bluemoxon-staging-database", "bluemoxon-staging-endpoints", "bluemoxon-staging-functions"]);
+    const ingress = of("aws_vpc_security_group_ingress_rule");
+    const toDb = ingress.filter((c) => c.address.includes("database_from_lambda"));
+    expect(toDb).toHaveLength(1);
+    expect(toDb[0].change.after).toMatchObject({ ip_protocol: "tcp", from_port: 5432, to_port: 5432 });
+    expect(toDb[0].change.after.cidr_ipv4 ?? null).toBeNull();
+    expect(toDb[0].change.after_unknown.referenced_security_group_id).toBe(true);
+    // No other rule admits anything into the database's group.
+    expect(ingress.filter((c) => !c.address.includes("database_from_lambda") && !c.address.includes("endpoints_from_lambda"))).toEqual([]);
+
+    const endpoints = of("aws_vpc_endpoint").map((c) => c.change.after);
+    expect(endpoints.map((e) => `${e.service_name} ${e.vpc_endpoint_type}`).sort()).toEqual([
+      "com.amazonaws.us-east-1.s3 Gateway",
+      "com.amazonaws.us-east-1.secretsmanager Interface",
+      "com.amazonaws.us-east-1.sqs Interface",
+    ]);
+    expect(endpoints.find((e) => e.vpc_endpoint_type === "Gateway")?.route_table_ids).toEqual([net.privateRt]);
+    for (const e of endpoints.filter((e) => e.vpc_endpoint_type === "Interface")) {
+      expect(e.private_dns_enabled).toBe(true);
+      expect((e.subnet_ids as string[]).sort()).toEqual([net.a, net.b].sort());
+    }
+
+    for (const fn of of("aws_lambda_function")) {
+      const vpc = (fn.change.after.vpc_config as { subnet_ids: string[] }[])[0];
+      expect(vpc.subnet_ids.sort(), fn.address).toEqual([net.a, net.b].sort());
+      // The security group is the module's own (created by this apply, so unknown at plan time).
+      const groups = (fn.change.after_unknown.vpc_config as { security_group_ids: boolean | boolean[] }[])[0].security_group_ids;
+      expect([true, [true]], fn.address).toContainEqual(groups);
+    }
+
+    const cluster = byAddress("aws_rds_cluster.this[0]");
+    expect(cluster?.change.after.engine_version).toBe("16.6");
+    expect(cluster?.change.after.allow_major_version_upgrade).toBe(false);
+    // Not a fixed name: a second destroy of a rebuilt staging must not collide with the first's snapshot.
+    expect(cluster?.change.after_unknown.final_snapshot_identifier).toBe(true);
+    expect([true, [true]]).toContainEqual(cluster?.change.after_unknown.vpc_security_group_ids);
+  }, 300_000);
+
+  it("plans alarms that notify someone: DLQ depth, oldest message, Lambda errors and throttles, API 5xx → the SNS topic", async (ctx) => {
+    if (skipReason || !tf) return ctx.skip(skipReason);
+    const plan = JSON.parse((await tf.run(["show", "-json", "tfplan"], { cwd })).stdout) as { resource_changes: Change[] };
+    const of = (type: string) => plan.resource_changes.filter((c) => c.type === type && c.change.actions.includes("create"));
+    expect(of("aws_sns_topic").map((c) => c.change.after.name)).toEqual(["bluemoxon-staging-alarms"]);
+    expect(of("aws_sns_topic_subscription").map((c) => c.change.after)).toMatchObject([{ protocol: "email", endpoint: "ops@example.com" }]);
+    const alarms = of("aws_cloudwatch_metric_alarm");
+    const metrics = alarms
+      .map((a) => `${a.change.after.namespace} ${a.change.after.metric_name} ${JSON.stringify(a.change.after.dimensions ?? "(unknown)")}`)
+      .sort();
+    const functions = ["bluemoxon-staging-api", ...Object.keys(manifest.functions).map((f) => `bluemoxon-staging-${f}`)];
+    for (const fn of functions)
+      for (const metric of ["Errors", "Throttles"])
+        expect(metrics).toContain(`AWS/Lambda ${metric} ${JSON.stringify({ FunctionName: fn })}`);
+    for (const q of Object.keys(manifest.queues)) {
+      expect(metrics).toContain(
+        `AWS/SQS ApproximateNumberOfMessagesVisible ${JSON.stringify({ QueueName: `bluemoxon-staging-${q}-dlq` })}`,
+      );
+      expect(metrics).toContain(`AWS/SQS ApproximateAgeOfOldestMessage ${JSON.stringify({ QueueName: `bluemoxon-staging-${q}` })}`);
+    }
+    expect(alarms.filter((a) => a.change.after.metric_name === "5xx").map((a) => a.change.after.namespace)).toEqual(["AWS/ApiGateway"]);
+    // Every alarm notifies the topic (created by the same apply, so its ARN is unknown at plan time).
+    for (const a of alarms) expect(a.change.after_unknown.alarm_actions, a.address).toBeTruthy();
+  }, 120_000);
+
+  it("refuses to plan when a function subnet has no route to a NAT gateway, naming the subnet", async (ctx) => {
+    if (skipReason || !tf) return ctx.skip(skipReason);
+    const error = await tf.run(planArgs([net.a, net.noNat]), { cwd, timeoutMs: 240_000 }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    // Terraform wraps long diagnostics; compare with the line breaks folded.
+    const message = (error?.message ?? "planned without error").replace(/\s+/g, " ");
+    expect(message).toContain(`Subnet ${net.noNat} (route table ${net.publicRt}) has no 0.0.0.0/0 route to a NAT gateway`);
+    expect(message).not.toContain(`Subnet ${net.a} `);
+  }, 300_000);
+});

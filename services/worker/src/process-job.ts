@@ -135,12 +135,16 @@ export async function processJob(body: string, deps: ProcessJobDeps): Promise<Pr
       throw storageError(`writing s3://${deps.bucket}/${key} failed`, error);
     }
     try {
-      await sql.begin(async (tx) => {
-        await tx`UPDATE book_images SET processed_key = ${key}, processed_at = now() WHERE id = ${imageId}`;
-        await tx`
+      // One statement, no transaction: postgres.js 3.4.9 crashes the process when a connection
+      // dies inside `sql.begin` (porsager/postgres#1208). The photo's cut-out is recorded only
+      // if the job's own update applied, so neither half is ever written alone.
+      await sql`
+        WITH job AS (
           UPDATE image_jobs SET status = 'completed', completed_at = now(), updated_at = now(), last_error = NULL
-          WHERE id = ${jobId} AND status IN ${tx(allowedFrom("completed"))}`;
-      });
+          WHERE id = ${jobId} AND status IN ${sql(allowedFrom("completed"))}
+          RETURNING image_id
+        )
+        UPDATE book_images SET processed_key = ${key}, processed_at = now() WHERE id IN (SELECT image_id FROM job)`;
     } catch (error) {
       throw storageError("recording the result failed", error);
     }

@@ -5,7 +5,7 @@
  */
 import { type AwsClients, awsConfigFromEnv, createAwsClients, createDb, resolveDatabaseUrl, type Sql } from "@bluemoxon/core";
 import { type BackgroundRemover, createBackgroundRemover } from "./background/background-remover.ts";
-import { type JobLog, type ProcessJobDeps, type ProcessJobResult, processJob } from "./process-job.ts";
+import { type Delivery, type JobLog, type ProcessJobDeps, type ProcessJobResult, processJob } from "./process-job.ts";
 import { loadWorkerConfig, type WorkerConfig } from "./worker-config.ts";
 
 export interface WorkerRuntime {
@@ -14,7 +14,7 @@ export interface WorkerRuntime {
   sql: Sql;
   remover: BackgroundRemover;
   /** Processes one message body; rejects when the record should be delivered again. */
-  run(body: string, logFor?: ProcessJobDeps["logFor"]): Promise<ProcessJobResult>;
+  run(body: string, logFor?: ProcessJobDeps["logFor"], delivery?: Delivery): Promise<ProcessJobResult>;
   close(): Promise<void>;
 }
 
@@ -58,7 +58,8 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions = {}): P
     aws,
     sql,
     remover,
-    run: (body, logFor?: (ids: { jobId: string; bookId: string; imageId: string }) => JobLog) => processJob(body, { ...deps, logFor }),
+    run: (body, logFor?: (ids: { jobId: string; bookId: string; imageId: string }) => JobLog, delivery?: Delivery) =>
+      processJob(body, { ...deps, logFor }, delivery),
     async close() {
       await sql.end({ timeout: 5 });
       if (!options.aws) aws.destroy();

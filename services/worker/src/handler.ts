@@ -9,24 +9,40 @@ import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-p
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { createWorkerRuntime } from "./create-worker-runtime.ts";
+import { JobNotReadyError } from "./errors.ts";
 import type { JobLog } from "./process-job.ts";
+import { createSourceQueues, deferMessage } from "./source-queue.ts";
 
 const runtime = await createWorkerRuntime({ applicationName: "image-worker" });
 const logger = new Logger({ serviceName: "image-worker", logLevel: runtime.config.LOG_LEVEL.toUpperCase() as "INFO" });
 logger.info("worker ready", { model: runtime.remover.model, environment: runtime.config.PIPELINE_ENV });
 const processor = new BatchProcessor(EventType.SQS);
+const queues = createSourceQueues(runtime.aws.sqs);
 
 async function recordHandler(record: SQSRecord): Promise<void> {
+  const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? 1);
   try {
     // Resolves for completed, duplicate and permanently failed jobs; rejects → batchItemFailures.
-    await runtime.run(record.body, (ids): JobLog => {
-      logger.appendKeys({ ...ids, messageId: record.messageId });
-      return {
-        info: (message, fields) => logger.info(message, fields ?? {}),
-        warn: (message, fields) => logger.warn(message, fields ?? {}),
-        error: (message, fields) => logger.error(message, fields ?? {}),
-      };
-    });
+    await runtime.run(
+      record.body,
+      (ids): JobLog => {
+        logger.appendKeys({ ...ids, messageId: record.messageId });
+        return {
+          info: (message, fields) => logger.info(message, fields ?? {}),
+          warn: (message, fields) => logger.warn(message, fields ?? {}),
+          error: (message, fields) => logger.error(message, fields ?? {}),
+        };
+      },
+      { receiveCount },
+    );
+  } catch (error) {
+    if (error instanceof JobNotReadyError) {
+      // The message overtook its job row: back in seconds, not after the whole visibility timeout.
+      const queue = await queues.lookup(record.eventSourceARN).catch(() => undefined);
+      const deferred = queue ? await deferMessage(runtime.aws.sqs, queue.url, record.receiptHandle, error.retryAfterSeconds) : false;
+      logger.warn("job not ready; message deferred", { retryAfterSeconds: error.retryAfterSeconds, deferred });
+    }
+    throw error;
   } finally {
     logger.removeKeys(["jobId", "bookId", "imageId", "messageId"]);
   }

@@ -19,7 +19,7 @@ import {
   TransientJobError,
 } from "@bluemoxon/core";
 import type { RemoveOptions } from "./background/background-remover.ts";
-import { JobNotFoundError, SourceMissingError, SourceTooLargeError, StorageUnavailableError } from "./errors.ts";
+import { JobNotReadyError, SourceMissingError, SourceTooLargeError, StorageUnavailableError } from "./errors.ts";
 
 export interface JobLog {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -38,6 +38,17 @@ export interface ProcessJobDeps {
   maxInputPixels?: number;
   /** Trim / max edge; both off by default. */
   output?: Pick<RemoveOptions, "trim" | "maxOutputEdge">;
+}
+
+/** What SQS says about this delivery of the message (both optional: a direct call has neither). */
+export interface Delivery {
+  /** `ApproximateReceiveCount`: 1 on the first delivery. */
+  receiveCount?: number;
+}
+
+/** Seconds before a message whose job row is not there yet comes back: 5 s, growing with each receive, at most 60 s. */
+export function notReadyDelaySeconds(receiveCount = 1): number {
+  return Math.min(60, 5 * Math.max(1, receiveCount));
 }
 
 export type ProcessJobResult =
@@ -92,7 +103,7 @@ async function readSource(deps: ProcessJobDeps, key: string, maxBytes: number): 
  * @example
  * const result = await processJob(record.body, { sql, s3, bucket, remover });
  */
-export async function processJob(body: string, deps: ProcessJobDeps): Promise<ProcessJobResult> {
+export async function processJob(body: string, deps: ProcessJobDeps, delivery: Delivery = {}): Promise<ProcessJobResult> {
   const message = parseImageJobMessage(body);
   const { jobId, bookId, imageId, sourceKey } = message;
   const log = deps.logFor?.({ jobId, bookId, imageId }) ?? silent;
@@ -112,13 +123,15 @@ export async function processJob(body: string, deps: ProcessJobDeps): Promise<Pr
     const [row] = await sql<{ status: string }[]>`SELECT status FROM image_jobs WHERE id = ${jobId}`.catch((error) => {
       throw storageError("reading the job failed", error);
     });
-    if (!row) throw new JobNotFoundError(`job ${jobId} does not exist`);
+    if (!row) {
+      // The message exists, so its job is being created: the insert has not committed yet.
+      throw new JobNotReadyError(`job ${jobId} does not exist (yet)`, notReadyDelaySeconds(delivery.receiveCount));
+    }
     if (row.status === "completed" || row.status === "failed") {
       log.info("job already finished; duplicate delivery ignored", { status: row.status });
       return { outcome: "duplicate", jobId, status: row.status };
     }
-    // e.g. `pending`: the message overtook the API's own update; try again later.
-    throw new TransientJobError(`job ${jobId} is ${row.status}, not ready for processing`);
+    throw new TransientJobError(`job ${jobId} is ${row.status}, not claimable`);
   }
   log.info("job started", { attempt: claimed[0].attempts, sourceKey });
 

@@ -1,8 +1,10 @@
 /** The retry sweep's rules (backoff, staleness, attempt limit, batch bound, no double sends) and the DLQ redrive. */
+import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type JobStatus, parseImageJobMessage } from "../../packages/core/src/index.ts";
 import { type ApiDeps, redriveDeadLetters, runRetrySweep } from "../../services/api/src/index.ts";
+import { processJob } from "../../services/worker/src/process-job.ts";
 import { type ApiHarness, startApiHarness } from "./support/api-harness.ts";
 
 let h: ApiHarness | undefined;
@@ -79,7 +81,8 @@ describe("runRetrySweep", () => {
     expect(result).toMatchObject({ examined: 2, requeued: 2 });
     expect((await jobRow(staleQueued)).status).toBe("queued");
     expect((await jobRow(staleQueued)).send_attempts).toBe(2);
-    expect((await jobRow(staleProcessing)).status).toBe("queued");
+    // Re-sent, but still processing: the last claim is the truth until a worker claims it again.
+    expect(await jobRow(staleProcessing)).toMatchObject({ status: "processing", send_attempts: 2 });
     expect((await jobRow(fresh)).send_attempts).toBe(1);
     expect((await jobRow(done)).status).toBe("completed");
     expect((await jobRow(failed)).status).toBe("failed");
@@ -111,6 +114,59 @@ describe("runRetrySweep", () => {
     h!.aws.failSends(1);
     expect(await runRetrySweep(depsAt(at(100)))).toMatchObject({ stillFailing: 1 });
     expect(await jobRow(id)).toMatchObject({ status: "queue_failed", send_attempts: 2, last_error: expect.stringMatching(/send failed/) });
+  });
+});
+
+describe("the sweep racing a slow worker", () => {
+  it("re-sends a stale processing job without pretending it waits in the queue; the slow worker's completion still lands", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    await h!.db.sql`DELETE FROM books`;
+    const id = await seedJob("queued", 1, at(0));
+    const [row] = await h!.db
+      .sql`SELECT i.book_id, i.id AS image_id, i.s3_key FROM image_jobs j JOIN book_images i ON i.id = j.image_id WHERE j.id = ${id}`;
+    const body = JSON.stringify({ v: 1, jobId: id, bookId: row.book_id, imageId: row.image_id, sourceKey: row.s3_key });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let entered!: () => void;
+    const inRemover = new Promise<void>((r) => {
+      entered = r;
+    });
+    const s3 = {
+      async send(command: unknown) {
+        if (command instanceof GetObjectCommand)
+          return {
+            ContentLength: 4,
+            Body: (async function* () {
+              yield Buffer.from("jpeg");
+            })(),
+          };
+        return {};
+      },
+    } as unknown as S3Client;
+    const worker = processJob(body, {
+      sql: h!.db.sql,
+      s3,
+      bucket: "test",
+      remover: {
+        remove: async () => {
+          entered();
+          await gate;
+          return { png: Buffer.from("png"), width: 1, height: 1 };
+        },
+      },
+    });
+    await inRemover;
+    // The worker has been at it for longer than JOB_STALE_SECONDS: the sweep takes it for lost.
+    await h!.db.sql`UPDATE image_jobs SET updated_at = ${at(0)} WHERE id = ${id}`;
+    expect(await runRetrySweep(depsAt(at(700)))).toMatchObject({ examined: 1, requeued: 1 });
+    expect(await jobRow(id)).toMatchObject({ status: "processing", send_attempts: 2 });
+    release();
+    expect(await worker).toMatchObject({ outcome: "completed" });
+    const [done] = await h!.db
+      .sql`SELECT j.status, j.attempts, i.processed_key FROM image_jobs j JOIN book_images i ON i.id = j.image_id WHERE j.id = ${id}`;
+    expect(done).toMatchObject({ status: "completed", attempts: 1, processed_key: expect.stringMatching(/processed\.png$/) });
   });
 });
 

@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serializeImageJobMessage, TransientJobError } from "../../packages/core/src/index.ts";
+import { PermanentJobError, serializeImageJobMessage, TransientJobError } from "../../packages/core/src/index.ts";
 import { JobNotReadyError } from "../../services/worker/src/errors.ts";
 import { type JobLog, type ProcessJobDeps, processJob } from "../../services/worker/src/process-job.ts";
 import { createTestDatabase, type TestDatabase, testDatabaseServer } from "../support/test-database.ts";
@@ -106,5 +106,67 @@ describe.skipIf(Boolean(skipReason))("processJob's claims and transitions", () =
     expect(error).toBeInstanceOf(TransientJobError);
     expect((error as JobNotReadyError).retryAfterSeconds).toBeGreaterThan(0);
     expect((error as JobNotReadyError).retryAfterSeconds).toBeLessThanOrEqual(60);
+  });
+
+  it("lets only the latest claim complete a job: a slow worker overtaken by a redelivery logs the lost race and writes nothing", async () => {
+    const job = await seedJob(db.sql, {} as S3Client, "test", null);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let entered!: () => void;
+    const inRemover = new Promise<void>((r) => {
+      entered = r;
+    });
+    const slowLog = recordingLog();
+    const slow = depsWith({
+      logFor: slowLog.logFor,
+      remover: {
+        remove: async () => {
+          entered();
+          await gate;
+          return { png: Buffer.from("slow"), width: 1, height: 1 };
+        },
+      },
+    });
+    const slowRun = processJob(job.body, slow.deps);
+    await inRemover;
+    // The message came back (visibility timeout) while the first worker was still busy.
+    const fast = depsWith();
+    expect(await processJob(job.body, fast.deps)).toMatchObject({ outcome: "completed" });
+    expect(await jobRow(db.sql, job.jobId)).toMatchObject({ status: "completed", attempts: 2 });
+    release();
+    expect(await slowRun).toMatchObject({ outcome: "superseded", jobId: job.jobId });
+    expect(slowLog.lines).toContainEqual(expect.objectContaining({ level: "warn", message: expect.stringMatching(/lost the race/) }));
+    // The row is the fast worker's: still completed by attempt 2.
+    expect(await jobRow(db.sql, job.jobId)).toMatchObject({ status: "completed", attempts: 2, last_error: null });
+  });
+
+  it("does not let an overtaken worker fail a job the newer claim is still working on", async () => {
+    const job = await seedJob(db.sql, {} as S3Client, "test", null);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let entered!: () => void;
+    const inRemover = new Promise<void>((r) => {
+      entered = r;
+    });
+    const slow = depsWith({
+      remover: {
+        remove: async () => {
+          entered();
+          await gate;
+          throw new PermanentJobError("the slow worker thinks the photo is bad");
+        },
+      },
+    });
+    const slowRun = processJob(job.body, slow.deps);
+    await inRemover;
+    // A second claim (a redelivery) bumps the version while the first is inside the remover.
+    await db.sql`UPDATE image_jobs SET attempts = attempts + 1 WHERE id = ${job.jobId}`;
+    release();
+    expect(await slowRun).toMatchObject({ outcome: "superseded" });
+    expect(await jobRow(db.sql, job.jobId)).toMatchObject({ status: "processing", attempts: 2, last_error: null });
   });
 });

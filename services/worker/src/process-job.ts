@@ -2,7 +2,10 @@
  * One background-removal job, from SQS message to `completed` (or `failed` with a reason).
  *
  * Idempotent: the job is claimed with `UPDATE … WHERE status IN (…)`, so a redelivered message for
- * a completed job does nothing, and the output key is deterministic. Errors are sorted here: a bad
+ * a completed job does nothing, and the output key is deterministic. The claim bumps `attempts`,
+ * which is the job's version: the completion and the failure are compare-and-set on it, so when a
+ * redelivery claimed the job while this run worked (a slow worker past the visibility timeout),
+ * only the newer claim records its outcome; the older one logs the lost race and ends `superseded`. Errors are sorted here: a bad
  * photo (`PermanentJobError`) fails the job and the record succeeds — retrying cannot help;
  * anything else (S3, database, throttling) leaves the job `processing` with `last_error` and is
  * rethrown, so the caller reports the record failed, SQS redelivers it, and after
@@ -54,6 +57,8 @@ export function notReadyDelaySeconds(receiveCount = 1): number {
 export type ProcessJobResult =
   | { outcome: "completed"; jobId: string; processedKey: string; width: number; height: number; ms: number }
   | { outcome: "duplicate"; jobId: string; status: "completed" | "failed" }
+  /** A newer claim of the same job (a redelivery while this one ran) owns it now; this run wrote nothing to the job. */
+  | { outcome: "superseded"; jobId: string; status: string | undefined }
   | { outcome: "failed"; jobId: string; reason: string };
 
 const silent: JobLog = { info() {}, warn() {}, error() {} };
@@ -133,7 +138,18 @@ export async function processJob(body: string, deps: ProcessJobDeps, delivery: D
     }
     throw new TransientJobError(`job ${jobId} is ${row.status}, not claimable`);
   }
-  log.info("job started", { attempt: claimed[0].attempts, sourceKey });
+  // The claim's version: every later change of this run applies only while it is still the latest claim.
+  const attempt = claimed[0].attempts;
+  log.info("job started", { attempt, sourceKey });
+
+  /** A change that matched no row: someone else moved the job. Logged, and the record is done. */
+  const superseded = async (what: string): Promise<ProcessJobResult> => {
+    const [row] = await sql<{ status: string; attempts: number }[]>`SELECT status, attempts FROM image_jobs WHERE id = ${jobId}`.catch(
+      () => [],
+    );
+    log.warn(`job lost the race: ${what} not recorded`, { attempt, status: row?.status, latestAttempt: row?.attempts });
+    return { outcome: "superseded", jobId, status: row?.status };
+  };
 
   try {
     if (claimed[0].image_id !== imageId) {
@@ -142,6 +158,7 @@ export async function processJob(body: string, deps: ProcessJobDeps, delivery: D
     const bytes = await readSource(deps, sourceKey, deps.maxSourceBytes ?? 30 * 1024 * 1024);
     const result = await deps.remover.remove(bytes, { maxInputPixels: deps.maxInputPixels, ...deps.output });
     const key = processedKey(bookId, imageId);
+    let completedRows: readonly unknown[];
     try {
       await deps.s3.send(new PutObjectCommand({ Bucket: deps.bucket, Key: key, Body: result.png, ContentType: "image/png" }));
     } catch (error) {
@@ -151,36 +168,43 @@ export async function processJob(body: string, deps: ProcessJobDeps, delivery: D
       // One statement, no transaction: postgres.js 3.4.9 crashes the process when a connection
       // dies inside `sql.begin` (porsager/postgres#1208). The photo's cut-out is recorded only
       // if the job's own update applied, so neither half is ever written alone.
-      await sql`
+      completedRows = await sql`
         WITH job AS (
           UPDATE image_jobs SET status = 'completed', completed_at = now(), updated_at = now(), last_error = NULL
-          WHERE id = ${jobId} AND status IN ${sql(allowedFrom("completed"))}
-          RETURNING image_id
+          WHERE id = ${jobId} AND status = 'processing' AND attempts = ${attempt}
+          RETURNING id, image_id
+        ), photo AS (
+          UPDATE book_images SET processed_key = ${key}, processed_at = now() WHERE id IN (SELECT image_id FROM job)
         )
-        UPDATE book_images SET processed_key = ${key}, processed_at = now() WHERE id IN (SELECT image_id FROM job)`;
+        SELECT id FROM job`;
     } catch (error) {
       throw storageError("recording the result failed", error);
     }
+    // A redelivery claimed the job while this run worked on it: that claim finishes it.
+    if (completedRows.length === 0) return await superseded("the completion");
     const ms = Math.round(performance.now() - started);
     log.info("job completed", { processedKey: key, width: result.width, height: result.height, ms });
     return { outcome: "completed", jobId, processedKey: key, width: result.width, height: result.height, ms };
   } catch (error) {
     const reason = errorMessage(error);
     if (error instanceof PermanentJobError) {
+      let failedRows: readonly unknown[];
       try {
-        await sql`
+        failedRows = await sql`
           UPDATE image_jobs SET status = 'failed', last_error = ${reason}, updated_at = now()
-          WHERE id = ${jobId} AND status IN ${sql(allowedFrom("failed"))}`;
+          WHERE id = ${jobId} AND status = 'processing' AND attempts = ${attempt}
+          RETURNING id`;
       } catch (dbError) {
         throw storageError("recording the failure failed", dbError);
       }
+      if (failedRows.length === 0) return await superseded("the permanent failure");
       log.warn("job failed permanently", { reason, error: (error as Error).name });
       return { outcome: "failed", jobId, reason };
     }
     // Best effort: the record is redelivered either way, last_error only helps whoever looks.
-    await sql`UPDATE image_jobs SET last_error = ${reason}, updated_at = now() WHERE id = ${jobId} AND status = 'processing'`.catch(
-      () => {},
-    );
+    await sql`
+      UPDATE image_jobs SET last_error = ${reason}, updated_at = now()
+      WHERE id = ${jobId} AND status = 'processing' AND attempts = ${attempt}`.catch(() => {});
     log.error("job failed, will be retried", { reason, error: (error as Error).name });
     throw error;
   }

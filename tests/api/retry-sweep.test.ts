@@ -207,13 +207,48 @@ describe("POST /api/v1/admin/image-jobs/redrive", () => {
 
     const res = await h!.call("/api/v1/admin/image-jobs/redrive?max=10", { method: "POST" });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ moved: 1, jobsReset: 1, invalid: 1 });
+    expect(await res.json()).toEqual({ moved: 1, jobsReset: 1, duplicates: 0, invalid: 1 });
     expect(await jobRow(id)).toMatchObject({ status: "queued", last_error: null });
+    // attempts is the job's version: a redrive keeps it, so a worker of an earlier round can never match it again.
     const [{ attempts }] = await h!.db.sql`SELECT attempts FROM image_jobs WHERE id = ${id}`;
-    expect(attempts).toBe(0);
+    expect(attempts).toBe(5);
     const moved = await sqs.send(new ReceiveMessageCommand({ QueueUrl: q.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
     expect((moved.Messages ?? []).map((m) => parseImageJobMessage(m.Body!).jobId)).toEqual([id]);
     // Direct call: nothing left to move (the invalid message is invisible for a while, not deleted).
     expect(await redriveDeadLetters(h!.api.deps)).toMatchObject({ moved: 0 });
+  });
+});
+
+describe("a dead-lettered job", () => {
+  it("is never re-sent by the sweep, and a redrive re-sends each job once however many copies the DLQ holds", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    await h!.db.sql`DELETE FROM books`;
+    const q = h!.aws.provisioned.queues["image-processing"];
+    const sqs = h!.aws.clients.sqs;
+    const drain = async (url: string) => {
+      const bodies: string[] = [];
+      for (;;) {
+        const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+        if (!out.Messages?.length) return bodies;
+        bodies.push(...out.Messages.map((m) => m.Body!));
+      }
+    };
+    await drain(q.url);
+    const ids = [await seedJob("failed", 1, at(0)), await seedJob("failed", 1, at(0))];
+    await h!.db.sql`UPDATE image_jobs SET attempts = 5, last_error = 'dead-lettered after 5 receives: boom' WHERE id IN ${h!.db.sql(ids)}`;
+    expect(await runRetrySweep(depsAt(at(100_000)))).toMatchObject({ examined: 0 });
+
+    const bodyOf = async (id: string) => {
+      const [row] = await h!.db
+        .sql`SELECT i.book_id, i.id AS image_id, i.s3_key FROM image_jobs j JOIN book_images i ON i.id = j.image_id WHERE j.id = ${id}`;
+      return JSON.stringify({ v: 1, jobId: id, bookId: row.book_id, imageId: row.image_id, sourceKey: row.s3_key });
+    };
+    // Three copies of the first job (an old sweep re-sent it), one of the second.
+    for (const id of [ids[0], ids[0], ids[1], ids[0]])
+      await sqs.send(new SendMessageCommand({ QueueUrl: q.dlqUrl, MessageBody: await bodyOf(id) }));
+    expect(await redriveDeadLetters(h!.api.deps, { max: 10 })).toEqual({ moved: 2, jobsReset: 2, duplicates: 2, invalid: 0 });
+    const sent = (await drain(q.url)).map((b) => parseImageJobMessage(b).jobId).sort();
+    expect(sent).toEqual([...ids].sort());
+    expect(await drain(q.dlqUrl)).toEqual([]);
   });
 });

@@ -169,4 +169,18 @@ describe.skipIf(Boolean(skipReason))("processJob's claims and transitions", () =
     expect(await slowRun).toMatchObject({ outcome: "superseded" });
     expect(await jobRow(db.sql, job.jobId)).toMatchObject({ status: "processing", attempts: 2, last_error: null });
   });
+
+  it("fails the job as dead-lettered on a transient failure at the last receive, and still rejects so SQS moves the message", async () => {
+    const job = await seedJob(db.sql, {} as S3Client, "test", null);
+    const { deps, store } = depsWith();
+    store.failNextRead();
+    // Not the last receive yet: the job stays processing for the redelivery.
+    expect(await rejection(processJob(job.body, deps, { receiveCount: 4, maxReceiveCount: 5 }))).toBeInstanceOf(TransientJobError);
+    expect(await jobRow(db.sql, job.jobId)).toMatchObject({ status: "processing" });
+    store.failNextRead();
+    expect(await rejection(processJob(job.body, deps, { receiveCount: 5, maxReceiveCount: 5 }))).toBeInstanceOf(TransientJobError);
+    const row = await jobRow(db.sql, job.jobId);
+    expect(row.status).toBe("failed");
+    expect(row.last_error).toMatch(/^dead-lettered after 5 receives: .*injected/);
+  });
 });

@@ -7,6 +7,7 @@
  */
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import { Logger } from "@aws-lambda-powertools/logger";
+import { errorMessage } from "@bluemoxon/core";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { createWorkerRuntime } from "./create-worker-runtime.ts";
 import { JobNotReadyError } from "./errors.ts";
@@ -21,6 +22,11 @@ const queues = createSourceQueues(runtime.aws.sqs);
 
 async function recordHandler(record: SQSRecord): Promise<void> {
   const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? 1);
+  // The queue's URL (for deferring) and maxReceiveCount (for marking a dead-lettered job), once per queue.
+  const queue = await queues.lookup(record.eventSourceARN).catch((error: unknown) => {
+    logger.warn("could not look up the source queue", { error: errorMessage(error) });
+    return undefined;
+  });
   try {
     // Resolves for completed, duplicate and permanently failed jobs; rejects → batchItemFailures.
     await runtime.run(
@@ -33,12 +39,11 @@ async function recordHandler(record: SQSRecord): Promise<void> {
           error: (message, fields) => logger.error(message, fields ?? {}),
         };
       },
-      { receiveCount },
+      { receiveCount, maxReceiveCount: queue?.maxReceiveCount },
     );
   } catch (error) {
     if (error instanceof JobNotReadyError) {
       // The message overtook its job row: back in seconds, not after the whole visibility timeout.
-      const queue = await queues.lookup(record.eventSourceARN).catch(() => undefined);
       const deferred = queue ? await deferMessage(runtime.aws.sqs, queue.url, record.receiptHandle, error.retryAfterSeconds) : false;
       logger.warn("job not ready; message deferred", { retryAfterSeconds: error.retryAfterSeconds, deferred });
     }

@@ -10,7 +10,7 @@ import { Consumer } from "sqs-consumer";
 import type { BackgroundRemover } from "./background/background-remover.ts";
 import { createWorkerRuntime } from "./create-worker-runtime.ts";
 import { JobNotReadyError } from "./errors.ts";
-import { deferMessage } from "./source-queue.ts";
+import { createSourceQueues, deferMessage } from "./source-queue.ts";
 
 export interface StartPollerOptions {
   env?: Record<string, string | undefined>;
@@ -35,6 +35,14 @@ export async function startPoller({ env = process.env, drainMs = 120_000, remove
     await runtime.close();
     throw new Error("IMAGE_QUEUE_URL is required for the poller");
   }
+  // maxReceiveCount, so a job failing at its last receive is marked dead-lettered; unknown if the lookup fails.
+  const maxReceiveCount = await createSourceQueues(runtime.aws.sqs)
+    .lookup(queueUrl)
+    .then((q) => q.maxReceiveCount)
+    .catch((error: unknown) => {
+      log.warn("could not read the queue's redrive policy", { error });
+      return undefined;
+    });
   const consumer = Consumer.create({
     queueUrl,
     sqs: runtime.aws.sqs,
@@ -46,7 +54,10 @@ export async function startPoller({ env = process.env, drainMs = 120_000, remove
       const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
       // Rejections (transient errors, invalid bodies) propagate: sqs-consumer then leaves the message.
       try {
-        await runtime.run(message.Body ?? "", (ids) => log.child({ ...ids, messageId: message.MessageId }), { receiveCount });
+        await runtime.run(message.Body ?? "", (ids) => log.child({ ...ids, messageId: message.MessageId }), {
+          receiveCount,
+          maxReceiveCount,
+        });
       } catch (error) {
         if (error instanceof JobNotReadyError && message.ReceiptHandle) {
           // The message overtook its job row: back in seconds, not after the whole visibility timeout.

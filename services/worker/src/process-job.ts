@@ -9,7 +9,8 @@
  * photo (`PermanentJobError`) fails the job and the record succeeds — retrying cannot help;
  * anything else (S3, database, throttling) leaves the job `processing` with `last_error` and is
  * rethrown, so the caller reports the record failed, SQS redelivers it, and after
- * `maxReceiveCount` receives the DLQ takes it.
+ * `maxReceiveCount` receives the DLQ takes it — at that last receive the job is marked `failed`
+ * ("dead-lettered after N receives: …"), so the retry sweep never resurrects it.
  */
 import { GetObjectCommand, type GetObjectCommandOutput, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import {
@@ -47,6 +48,8 @@ export interface ProcessJobDeps {
 export interface Delivery {
   /** `ApproximateReceiveCount`: 1 on the first delivery. */
   receiveCount?: number;
+  /** The queue's redrive `maxReceiveCount`: a record failed at this receive goes to the DLQ. */
+  maxReceiveCount?: number;
 }
 
 /** Seconds before a message whose job row is not there yet comes back: 5 s, growing with each receive, at most 60 s. */
@@ -201,11 +204,26 @@ export async function processJob(body: string, deps: ProcessJobDeps, delivery: D
       log.warn("job failed permanently", { reason, error: (error as Error).name });
       return { outcome: "failed", jobId, reason };
     }
+    const { receiveCount, maxReceiveCount } = delivery;
+    if (receiveCount !== undefined && maxReceiveCount !== undefined && receiveCount >= maxReceiveCount) {
+      // The last receive: SQS moves the message to the DLQ once this record fails. The job ends
+      // `failed` now, so the retry sweep never re-sends it; a redrive brings it back on purpose.
+      const why = `dead-lettered after ${receiveCount} receives: ${reason}`.slice(0, 1000);
+      const marked = await sql`
+        UPDATE image_jobs SET status = 'failed', last_error = ${why}, updated_at = now()
+        WHERE id = ${jobId} AND status = 'processing' AND attempts = ${attempt}
+        RETURNING id`.catch((dbError: unknown) => {
+        log.error("could not mark the job dead-lettered", { error: errorMessage(dbError) });
+        return [];
+      });
+      log.error("job failed at its last receive; dead-lettered", { reason, receiveCount, marked: marked.length > 0 });
+      throw error;
+    }
     // Best effort: the record is redelivered either way, last_error only helps whoever looks.
     await sql`
       UPDATE image_jobs SET last_error = ${reason}, updated_at = now()
       WHERE id = ${jobId} AND status = 'processing' AND attempts = ${attempt}`.catch(() => {});
-    log.error("job failed, will be retried", { reason, error: (error as Error).name });
+    log.error("job failed, will be retried", { reason, error: (error as Error).name, receiveCount });
     throw error;
   }
 }

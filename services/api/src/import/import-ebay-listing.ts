@@ -125,6 +125,7 @@ async function queuePhotoOnce(deps: Deps, bookId: string): Promise<ImageJobRow |
     ), job AS (
       INSERT INTO image_jobs (image_id, status, created_at, updated_at)
       SELECT id, 'pending', ${now}, ${now} FROM photo
+      ON CONFLICT (image_id) WHERE status IN ('pending', 'queued', 'queue_failed', 'processing') DO NOTHING
       RETURNING id, image_id
     ), flag AS (
       UPDATE book_images SET is_primary = true

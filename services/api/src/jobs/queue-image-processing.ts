@@ -17,15 +17,19 @@ export interface QueueableImage {
 /**
  * @example
  * const job = await queueImageProcessing(deps, { id: imageId, bookId, s3Key });
- * job.status; // "queued" or "queue_failed"
+ * job?.status; // "queued" or "queue_failed"; undefined when the photo already has an active job
  */
 export async function queueImageProcessing(
   deps: Pick<ApiDeps, "sql" | "aws" | "queues" | "log" | "clock">,
   image: QueueableImage,
-): Promise<ImageJobRow> {
-  const [{ id }] = await deps.sql<{ id: string }[]>`
+): Promise<ImageJobRow | undefined> {
+  const [created] = await deps.sql<{ id: string }[]>`
     INSERT INTO image_jobs (image_id, status, created_at, updated_at)
-    VALUES (${image.id}, 'pending', ${deps.clock.now()}, ${deps.clock.now()}) RETURNING id`;
+    VALUES (${image.id}, 'pending', ${deps.clock.now()}, ${deps.clock.now()})
+    ON CONFLICT (image_id) WHERE status IN ('pending', 'queued', 'queue_failed', 'processing') DO NOTHING
+    RETURNING id`;
+  if (!created) return undefined;
+  const { id } = created;
   await sendImageJob(deps, { jobId: id, bookId: image.bookId, imageId: image.id, sourceKey: image.s3Key }, "pending");
   return (await loadImageJob(deps.sql, id))!;
 }

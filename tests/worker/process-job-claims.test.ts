@@ -183,4 +183,20 @@ describe.skipIf(Boolean(skipReason))("processJob's claims and transitions", () =
     expect(row.status).toBe("failed");
     expect(row.last_error).toMatch(/^dead-lettered after 5 receives: .*injected/);
   });
+
+  it("takes the source key and the book from the database, not from the message", async () => {
+    const job = await seedJob(db.sql, {} as S3Client, "test", null);
+    const other = await seedJob(db.sql, {} as S3Client, "test", null);
+    // A message naming this job but another book's photo and book (forged, or written by a bug).
+    const forged = serializeImageJobMessage({ ...JSON.parse(job.body), bookId: other.bookId, sourceKey: other.sourceKey });
+    const log = recordingLog();
+    const { deps, store } = depsWith({ logFor: log.logFor });
+    expect(await processJob(forged, deps)).toMatchObject({
+      outcome: "completed",
+      processedKey: `books/${job.bookId}/images/${job.imageId}/processed.png`,
+    });
+    expect(store.reads).toEqual([job.sourceKey]);
+    expect(store.writes).toEqual([`books/${job.bookId}/images/${job.imageId}/processed.png`]);
+    expect(log.lines).toContainEqual(expect.objectContaining({ level: "warn", message: expect.stringMatching(/message disagrees/) }));
+  });
 });

@@ -113,20 +113,26 @@ async function readSource(deps: ProcessJobDeps, key: string, maxBytes: number): 
  */
 export async function processJob(body: string, deps: ProcessJobDeps, delivery: Delivery = {}): Promise<ProcessJobResult> {
   const message = parseImageJobMessage(body);
-  const { jobId, bookId, imageId, sourceKey } = message;
-  const log = deps.logFor?.({ jobId, bookId, imageId }) ?? silent;
+  const { jobId } = message;
   const started = performance.now();
   const { sql } = deps;
 
-  let claimed: { image_id: string; attempts: number }[];
+  // The claim reads the photo's book and source key from the database: the message only names the job.
+  let claimed: { image_id: string; attempts: number; book_id: string; s3_key: string | null }[];
   try {
     claimed = await sql`
-      UPDATE image_jobs SET status = 'processing', attempts = attempts + 1, started_at = now(), updated_at = now()
-      WHERE id = ${jobId} AND status IN ${sql(allowedFrom("processing"))}
-      RETURNING image_id, attempts`;
+      UPDATE image_jobs j SET status = 'processing', attempts = j.attempts + 1, started_at = now(), updated_at = now()
+      FROM book_images i
+      WHERE j.id = ${jobId} AND i.id = j.image_id AND j.status IN ${sql(allowedFrom("processing"))}
+      RETURNING j.image_id, j.attempts, i.book_id, i.s3_key`;
   } catch (error) {
     throw storageError("claiming the job failed", error);
   }
+  const ids = claimed[0]
+    ? { jobId, bookId: claimed[0].book_id, imageId: claimed[0].image_id }
+    : { jobId, bookId: message.bookId, imageId: message.imageId };
+  const log = deps.logFor?.(ids) ?? silent;
+  const { bookId, imageId } = ids;
   if (claimed.length === 0) {
     const [row] = await sql<{ status: string }[]>`SELECT status FROM image_jobs WHERE id = ${jobId}`.catch((error) => {
       throw storageError("reading the job failed", error);
@@ -143,7 +149,13 @@ export async function processJob(body: string, deps: ProcessJobDeps, delivery: D
   }
   // The claim's version: every later change of this run applies only while it is still the latest claim.
   const attempt = claimed[0].attempts;
+  const sourceKey = claimed[0].s3_key;
   log.info("job started", { attempt, sourceKey });
+  if (message.bookId !== bookId || message.imageId !== imageId || message.sourceKey !== sourceKey) {
+    log.warn("the message disagrees with the database; using the database", {
+      message: { bookId: message.bookId, imageId: message.imageId, sourceKey: message.sourceKey },
+    });
+  }
 
   /** A change that matched no row: someone else moved the job. Logged, and the record is done. */
   const superseded = async (what: string): Promise<ProcessJobResult> => {
@@ -155,9 +167,7 @@ export async function processJob(body: string, deps: ProcessJobDeps, delivery: D
   };
 
   try {
-    if (claimed[0].image_id !== imageId) {
-      throw new PermanentJobError(`job ${jobId} belongs to image ${claimed[0].image_id}, not ${imageId}`);
-    }
+    if (!sourceKey) throw new SourceMissingError(`photo ${imageId} has no copy in the bucket`);
     const bytes = await readSource(deps, sourceKey, deps.maxSourceBytes ?? 30 * 1024 * 1024);
     const result = await deps.remover.remove(bytes, { maxInputPixels: deps.maxInputPixels, ...deps.output });
     const key = processedKey(bookId, imageId);

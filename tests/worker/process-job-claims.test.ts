@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PermanentJobError, serializeImageJobMessage, TransientJobError } from "../../packages/core/src/index.ts";
-import { JobNotReadyError } from "../../services/worker/src/errors.ts";
+import { JobNotReadyError, ProcessingTimeoutError } from "../../services/worker/src/errors.ts";
 import { type JobLog, type ProcessJobDeps, processJob } from "../../services/worker/src/process-job.ts";
 import { createTestDatabase, type TestDatabase, testDatabaseServer } from "../support/test-database.ts";
 import { jobRow, seedJob } from "./support/seed-job.ts";
@@ -198,5 +198,16 @@ describe.skipIf(Boolean(skipReason))("processJob's claims and transitions", () =
     expect(store.reads).toEqual([job.sourceKey]);
     expect(store.writes).toEqual([`books/${job.bookId}/images/${job.imageId}/processed.png`]);
     expect(log.lines).toContainEqual(expect.objectContaining({ level: "warn", message: expect.stringMatching(/message disagrees/) }));
+  });
+
+  it("gives background removal a deadline: a photo that never finishes fails the record transiently, the job keeps the reason", async () => {
+    const job = await seedJob(db.sql, {} as S3Client, "test", null);
+    const { deps } = depsWith({ remover: { remove: () => new Promise(() => {}) }, processTimeoutMs: 200 });
+    const error = await rejection(processJob(job.body, deps));
+    expect(error).toBeInstanceOf(ProcessingTimeoutError);
+    expect(error).toBeInstanceOf(TransientJobError);
+    const row = await jobRow(db.sql, job.jobId);
+    expect(row.status).toBe("processing");
+    expect(row.last_error).toMatch(/took longer than 200 ms/);
   });
 });

@@ -59,3 +59,13 @@ export class JobNotReadyError extends TransientJobError {
 export class StorageUnavailableError extends TransientJobError {
   override name = "StorageUnavailableError";
 }
+
+/** A record the handler did not start because the invocation was running out of time. */
+export class RecordNotStartedError extends TransientJobError {
+  override name = "RecordNotStartedError";
+}
+
+/** Background removal took longer than `JOB_TIMEOUT_MS`: transient (a slow moment), retried. */
+export class ProcessingTimeoutError extends TransientJobError {
+  override name = "ProcessingTimeoutError";
+}

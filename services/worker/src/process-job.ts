@@ -23,7 +23,7 @@ import {
   TransientJobError,
 } from "@bluemoxon/core";
 import type { RemoveOptions } from "./background/background-remover.ts";
-import { JobNotReadyError, SourceMissingError, SourceTooLargeError, StorageUnavailableError } from "./errors.ts";
+import { JobNotReadyError, ProcessingTimeoutError, SourceMissingError, SourceTooLargeError, StorageUnavailableError } from "./errors.ts";
 
 export interface JobLog {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -40,6 +40,8 @@ export interface ProcessJobDeps {
   logFor?: (context: { jobId: string; bookId: string; imageId: string }) => JobLog;
   maxSourceBytes?: number;
   maxInputPixels?: number;
+  /** Background removal of one photo must finish within this (ms), or the record fails transiently. Default 45 s. */
+  processTimeoutMs?: number;
   /** Trim / max edge; both off by default. */
   output?: Pick<RemoveOptions, "trim" | "maxOutputEdge">;
 }
@@ -103,6 +105,34 @@ async function readSource(deps: ProcessJobDeps, key: string, maxBytes: number): 
     throw storageError(`reading s3://${deps.bucket}/${key} was interrupted`, error);
   }
   return Buffer.concat(chunks, total);
+}
+
+/** Rejects with `ProcessingTimeoutError` when `work` has not settled within `ms`. */
+async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ProcessingTimeoutError(`background removal took longer than ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Marks the job of a message `failed` with `reason` unless it already finished: for a record that
+ * goes to the DLQ without having run (the handler's time budget at its last receive).
+ * @example
+ * await markDeadLettered(sql, record.body, "dead-lettered after 5 receives: not started");
+ */
+export async function markDeadLettered(sql: Sql, body: string, reason: string): Promise<boolean> {
+  const { jobId } = parseImageJobMessage(body);
+  const rows = await sql`
+    UPDATE image_jobs SET status = 'failed', last_error = ${reason.slice(0, 1000)}, updated_at = now()
+    WHERE id = ${jobId} AND status IN ${sql(allowedFrom("failed"))} AND status <> 'failed'
+    RETURNING id`;
+  return rows.length > 0;
 }
 
 /**
@@ -169,7 +199,10 @@ export async function processJob(body: string, deps: ProcessJobDeps, delivery: D
   try {
     if (!sourceKey) throw new SourceMissingError(`photo ${imageId} has no copy in the bucket`);
     const bytes = await readSource(deps, sourceKey, deps.maxSourceBytes ?? 30 * 1024 * 1024);
-    const result = await deps.remover.remove(bytes, { maxInputPixels: deps.maxInputPixels, ...deps.output });
+    const result = await withTimeout(
+      deps.remover.remove(bytes, { maxInputPixels: deps.maxInputPixels, ...deps.output }),
+      deps.processTimeoutMs ?? 45_000,
+    );
     const key = processedKey(bookId, imageId);
     let completedRows: readonly unknown[];
     try {

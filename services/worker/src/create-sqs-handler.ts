@@ -1,0 +1,93 @@
+/**
+ * The Lambda SQS handler around a worker runtime: `processJob` per record → `{ batchItemFailures }`.
+ *
+ * Records run one after another: inference already uses every core, and sequential processing
+ * keeps the logger's `jobId` key unambiguous.
+ */
+import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
+import type { Logger } from "@aws-lambda-powertools/logger";
+import { errorMessage } from "@bluemoxon/core";
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import type { WorkerRuntime } from "./create-worker-runtime.ts";
+import { JobNotReadyError, RecordNotStartedError } from "./errors.ts";
+import type { JobLog } from "./process-job.ts";
+import { createSourceQueues, deferMessage } from "./source-queue.ts";
+
+export type SqsHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
+
+export interface SqsHandlerOptions {
+  /**
+   * A record starts only while the invocation has at least this many milliseconds left (what one
+   * record may take at worst: the processing timeout plus S3 and the database). The others are
+   * reported failed without running and made visible again at once.
+   */
+  recordBudgetMs?: number;
+}
+
+/**
+ * @example
+ * export const handler = createSqsHandler(await createWorkerRuntime(), new Logger({ serviceName: "image-worker" }));
+ */
+export function createSqsHandler(
+  runtime: Pick<WorkerRuntime, "aws" | "run" | "markDeadLettered">,
+  logger: Logger,
+  { recordBudgetMs = 50_000 }: SqsHandlerOptions = {},
+): SqsHandler {
+  const processor = new BatchProcessor(EventType.SQS);
+  const queues = createSourceQueues(runtime.aws.sqs);
+
+  async function recordHandler(record: SQSRecord, context: Context | undefined): Promise<void> {
+    const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? 1);
+    // The queue's URL (for deferring) and maxReceiveCount (for marking a dead-lettered job), once per queue.
+    const queue = await queues.lookup(record.eventSourceARN).catch((error: unknown) => {
+      logger.warn("could not look up the source queue", { error: errorMessage(error) });
+      return undefined;
+    });
+    const left = context?.getRemainingTimeInMillis();
+    if (left !== undefined && left < recordBudgetMs) {
+      // Not started: it would run into the function timeout and fail the whole invocation.
+      const why = `not started: the invocation had ${left} ms left, a record may need ${recordBudgetMs} ms`;
+      if (queue) await deferMessage(runtime.aws.sqs, queue.url, record.receiptHandle, 0);
+      if (queue?.maxReceiveCount !== undefined && receiveCount >= queue.maxReceiveCount) {
+        // Its last receive: SQS moves it to the DLQ next, so the job must say so.
+        await runtime
+          .markDeadLettered(record.body, `dead-lettered after ${receiveCount} receives: ${why}`)
+          .catch((error: unknown) => logger.error("could not mark the job dead-lettered", { error: errorMessage(error) }));
+      }
+      logger.warn("record not started", { messageId: record.messageId, remainingMs: left, recordBudgetMs, receiveCount });
+      throw new RecordNotStartedError(why);
+    }
+    try {
+      // Resolves for completed, duplicate and permanently failed jobs; rejects → batchItemFailures.
+      await runtime.run(
+        record.body,
+        (ids): JobLog => {
+          logger.appendKeys({ ...ids, messageId: record.messageId });
+          return {
+            info: (message, fields) => logger.info(message, fields ?? {}),
+            warn: (message, fields) => logger.warn(message, fields ?? {}),
+            error: (message, fields) => logger.error(message, fields ?? {}),
+          };
+        },
+        { receiveCount, maxReceiveCount: queue?.maxReceiveCount },
+      );
+    } catch (error) {
+      if (error instanceof JobNotReadyError) {
+        // The message overtook its job row: back in seconds, not after the whole visibility timeout.
+        const deferred = queue ? await deferMessage(runtime.aws.sqs, queue.url, record.receiptHandle, error.retryAfterSeconds) : false;
+        logger.warn("job not ready; message deferred", { retryAfterSeconds: error.retryAfterSeconds, deferred });
+      }
+      throw error;
+    } finally {
+      logger.removeKeys(["jobId", "bookId", "imageId", "messageId"]);
+    }
+  }
+
+  return (event, context) =>
+    processPartialResponse(event, (record: SQSRecord) => recordHandler(record, context), processor, {
+      context,
+      processInParallel: false,
+      // An all-failed batch is still a normal answer for the event source mapping, not an invocation error.
+      throwOnFullBatchFailure: false,
+    });
+}

@@ -19,6 +19,8 @@ export interface CuttingProxy {
   cutOn(marker: string): Promise<void>;
   /** How many connections were cut so far. */
   cuts(): number;
+  /** Drops every cut not yet made (their promises resolve). */
+  disarm(): void;
   close(): Promise<void>;
 }
 
@@ -61,6 +63,9 @@ export async function startCuttingProxy(upstreamUrl: string): Promise<CuttingPro
     url: url.toString(),
     cutOn: (marker) => new Promise<void>((done) => armed.push({ marker, done })),
     cuts: () => cuts,
+    disarm() {
+      for (const a of armed.splice(0)) a.done();
+    },
     async close() {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -30,6 +30,7 @@ function world({ recordMs }: { recordMs: number }) {
   let now = 0;
   const deadline = 100_000;
   const started: string[] = [];
+  const timeouts: (number | undefined)[] = [];
   const deadLettered: { body: string; reason: string }[] = [];
   const visibility: { handle: string; seconds: number }[] = [];
   const sqs = {
@@ -43,8 +44,9 @@ function world({ recordMs }: { recordMs: number }) {
   } as unknown as SQSClient;
   const runtime = {
     aws: { sqs } as never,
-    run: async (body: string) => {
+    run: async (body: string, _log?: unknown, delivery?: { timeoutMs?: number }) => {
       started.push(JSON.parse(body).id);
+      timeouts.push(delivery?.timeoutMs);
       now += recordMs;
       return { outcome: "completed" as const, jobId: "j", processedKey: "k", width: 1, height: 1, ms: recordMs };
     },
@@ -54,7 +56,7 @@ function world({ recordMs }: { recordMs: number }) {
     },
   };
   const context = { getRemainingTimeInMillis: () => deadline - now } as unknown as Context;
-  return { runtime, context, started, deadLettered, visibility };
+  return { runtime, context, started, deadLettered, visibility, timeouts };
 }
 
 describe("the handler's time budget per record", () => {
@@ -86,5 +88,7 @@ describe("the handler's time budget per record", () => {
     const out = await handler({ Records: [record("a"), record("b"), record("c")] } as SQSEvent, w.context);
     expect(w.started).toEqual(["a", "b", "c"]);
     expect(out.batchItemFailures).toEqual([]);
+    // Each record's background removal must end 10 s before the invocation does.
+    expect(w.timeouts).toEqual([90_000, 80_000, 70_000]);
   });
 });

@@ -17,11 +17,16 @@ export type SqsHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatc
 
 export interface SqsHandlerOptions {
   /**
-   * A record starts only while the invocation has at least this many milliseconds left (what one
-   * record may take at worst: the processing timeout plus S3 and the database). The others are
-   * reported failed without running and made visible again at once.
+   * A record starts only while the invocation has at least this many milliseconds left; the
+   * others are reported failed without running and made visible again at once.
    */
   recordBudgetMs?: number;
+  /**
+   * Kept back from a started record's background removal for the S3 write and the database after
+   * it: removal is stopped at (time left − this), so one slow photo fails alone instead of the
+   * function timeout failing the whole invocation.
+   */
+  reserveMs?: number;
 }
 
 /**
@@ -31,7 +36,7 @@ export interface SqsHandlerOptions {
 export function createSqsHandler(
   runtime: Pick<WorkerRuntime, "aws" | "run" | "markDeadLettered">,
   logger: Logger,
-  { recordBudgetMs = 50_000 }: SqsHandlerOptions = {},
+  { recordBudgetMs = 20_000, reserveMs = 10_000 }: SqsHandlerOptions = {},
 ): SqsHandler {
   const processor = new BatchProcessor(EventType.SQS);
   const queues = createSourceQueues(runtime.aws.sqs);
@@ -69,7 +74,11 @@ export function createSqsHandler(
             error: (message, fields) => logger.error(message, fields ?? {}),
           };
         },
-        { receiveCount, maxReceiveCount: queue?.maxReceiveCount },
+        {
+          receiveCount,
+          maxReceiveCount: queue?.maxReceiveCount,
+          timeoutMs: left === undefined ? undefined : Math.max(1, left - reserveMs),
+        },
       );
     } catch (error) {
       if (error instanceof JobNotReadyError) {

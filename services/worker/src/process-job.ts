@@ -40,7 +40,7 @@ export interface ProcessJobDeps {
   logFor?: (context: { jobId: string; bookId: string; imageId: string }) => JobLog;
   maxSourceBytes?: number;
   maxInputPixels?: number;
-  /** Background removal of one photo must finish within this (ms), or the record fails transiently. Default 45 s. */
+  /** Background removal of one photo must finish within this (ms), or the record fails transiently. Default: no limit. */
   processTimeoutMs?: number;
   /** Trim / max edge; both off by default. */
   output?: Pick<RemoveOptions, "trim" | "maxOutputEdge">;
@@ -52,6 +52,8 @@ export interface Delivery {
   receiveCount?: number;
   /** The queue's redrive `maxReceiveCount`: a record failed at this receive goes to the DLQ. */
   maxReceiveCount?: number;
+  /** Background removal must end within this (ms): what the invocation has left for this record. */
+  timeoutMs?: number;
 }
 
 /** Seconds before a message whose job row is not there yet comes back: 5 s, growing with each receive, at most 60 s. */
@@ -107,8 +109,9 @@ async function readSource(deps: ProcessJobDeps, key: string, maxBytes: number): 
   return Buffer.concat(chunks, total);
 }
 
-/** Rejects with `ProcessingTimeoutError` when `work` has not settled within `ms`. */
+/** Rejects with `ProcessingTimeoutError` when `work` has not settled within `ms` (Infinity: waits). */
 async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  if (!Number.isFinite(ms)) return work;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new ProcessingTimeoutError(`background removal took longer than ${ms} ms`)), ms);
@@ -201,7 +204,7 @@ export async function processJob(body: string, deps: ProcessJobDeps, delivery: D
     const bytes = await readSource(deps, sourceKey, deps.maxSourceBytes ?? 30 * 1024 * 1024);
     const result = await withTimeout(
       deps.remover.remove(bytes, { maxInputPixels: deps.maxInputPixels, ...deps.output }),
-      deps.processTimeoutMs ?? 45_000,
+      Math.min(deps.processTimeoutMs ?? Number.POSITIVE_INFINITY, delivery.timeoutMs ?? Number.POSITIVE_INFINITY),
     );
     const key = processedKey(bookId, imageId);
     let completedRows: readonly unknown[];

@@ -182,11 +182,13 @@ describe("chaos run", () => {
         }
         if (tally.sweepRaces < SWEEP_RACES && importsDone >= LISTINGS * 0.1) {
           // A worker is on this job right now; make it look older than JOB_STALE_SECONDS, so the
-          // sweep (every 2 s) re-sends it while the worker is still processing it.
+          // sweep (every 2 s) re-sends it while the worker is still processing it. Once per job:
+          // aged again and again it would be re-sent until the sweep gives up on it.
           const [job] = await db!.sql<{ id: string }[]>`
             UPDATE image_jobs SET updated_at = now() - interval '2 hours'
             WHERE id = (SELECT id FROM image_jobs WHERE status = 'processing' AND started_at > now() - interval '20 seconds'
-                        AND updated_at > now() - interval '1 hour' ORDER BY started_at DESC LIMIT 1)
+                        AND updated_at > now() - interval '1 hour' AND NOT (id = ANY(${[...raced]}::uuid[]))
+                        ORDER BY started_at DESC LIMIT 1)
             RETURNING id`.catch(() => []);
           if (job && !raced.has(job.id)) {
             raced.add(job.id);

@@ -4,6 +4,7 @@ import { ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type JobStatus, parseImageJobMessage } from "../../packages/core/src/index.ts";
 import { type ApiDeps, redriveDeadLetters, runRetrySweep } from "../../services/api/src/index.ts";
+import { sendImageJob } from "../../services/api/src/jobs/queue-image-processing.ts";
 import { processJob } from "../../services/worker/src/process-job.ts";
 import { type ApiHarness, startApiHarness } from "./support/api-harness.ts";
 
@@ -167,6 +168,35 @@ describe("the sweep racing a slow worker", () => {
     const [done] = await h!.db
       .sql`SELECT j.status, j.attempts, i.processed_key FROM image_jobs j JOIN book_images i ON i.id = j.image_id WHERE j.id = ${id}`;
     expect(done).toMatchObject({ status: "completed", attempts: 1, processed_key: expect.stringMatching(/processed\.png$/) });
+  });
+});
+
+describe("recording a send the worker overtook", () => {
+  it("counts the send but leaves the worker's state alone", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    await h!.db.sql`DELETE FROM books`;
+    const id = await seedJob("pending", 0);
+    const [row] = await h!.db
+      .sql`SELECT i.book_id, i.id AS image_id, i.s3_key FROM image_jobs j JOIN book_images i ON i.id = j.image_id WHERE j.id = ${id}`;
+    // The worker got the message and claimed the job before the API recorded the send.
+    const send = sendImageJob(
+      {
+        ...h!.api.deps,
+        aws: {
+          ...h!.api.deps.aws,
+          sqs: {
+            send: async () => {
+              await h!.db.sql`UPDATE image_jobs SET status = 'processing', attempts = 1 WHERE id = ${id}`;
+              return {};
+            },
+          } as never,
+        },
+      },
+      { jobId: id, bookId: row.book_id, imageId: row.image_id, sourceKey: row.s3_key },
+      "pending",
+    );
+    expect(await send).toBe(true);
+    expect(await jobRow(id)).toMatchObject({ status: "processing", send_attempts: 1 });
   });
 });
 

@@ -68,7 +68,9 @@ export async function sendImageJob(
     WHERE id = ${message.jobId} AND status = ${from} AND attempts = ${attempts} AND status IN ${sql(allowedFrom(to))}
     RETURNING id`;
   if (recorded.length === 0) {
-    // Not an error: a worker claimed the job (its message proves the send) or it finished.
+    // Not an error: a worker claimed the job (its message proves the send) or it finished. The
+    // send still counts: send_attempts is how many messages went out, whatever the state.
+    if (sent) await sql`UPDATE image_jobs SET send_attempts = send_attempts + 1 WHERE id = ${message.jobId}`;
     const [row] = await sql<{ status: string; attempts: number }[]>`SELECT status, attempts FROM image_jobs WHERE id = ${message.jobId}`;
     log.info("image job moved on before its send was recorded", {
       sent,

@@ -1,8 +1,11 @@
 /** The retry sweep's rules (backoff, staleness, attempt limit, batch bound, no double sends) and the DLQ redrive. */
+import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type JobStatus, parseImageJobMessage } from "../../packages/core/src/index.ts";
 import { type ApiDeps, redriveDeadLetters, runRetrySweep } from "../../services/api/src/index.ts";
+import { sendImageJob } from "../../services/api/src/jobs/queue-image-processing.ts";
+import { processJob } from "../../services/worker/src/process-job.ts";
 import { type ApiHarness, startApiHarness } from "./support/api-harness.ts";
 
 let h: ApiHarness | undefined;
@@ -79,7 +82,8 @@ describe("runRetrySweep", () => {
     expect(result).toMatchObject({ examined: 2, requeued: 2 });
     expect((await jobRow(staleQueued)).status).toBe("queued");
     expect((await jobRow(staleQueued)).send_attempts).toBe(2);
-    expect((await jobRow(staleProcessing)).status).toBe("queued");
+    // Re-sent, but still processing: the last claim is the truth until a worker claims it again.
+    expect(await jobRow(staleProcessing)).toMatchObject({ status: "processing", send_attempts: 2 });
     expect((await jobRow(fresh)).send_attempts).toBe(1);
     expect((await jobRow(done)).status).toBe("completed");
     expect((await jobRow(failed)).status).toBe("failed");
@@ -111,6 +115,88 @@ describe("runRetrySweep", () => {
     h!.aws.failSends(1);
     expect(await runRetrySweep(depsAt(at(100)))).toMatchObject({ stillFailing: 1 });
     expect(await jobRow(id)).toMatchObject({ status: "queue_failed", send_attempts: 2, last_error: expect.stringMatching(/send failed/) });
+  });
+});
+
+describe("the sweep racing a slow worker", () => {
+  it("re-sends a stale processing job without pretending it waits in the queue; the slow worker's completion still lands", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    await h!.db.sql`DELETE FROM books`;
+    const id = await seedJob("queued", 1, at(0));
+    const [row] = await h!.db
+      .sql`SELECT i.book_id, i.id AS image_id, i.s3_key FROM image_jobs j JOIN book_images i ON i.id = j.image_id WHERE j.id = ${id}`;
+    const body = JSON.stringify({ v: 1, jobId: id, bookId: row.book_id, imageId: row.image_id, sourceKey: row.s3_key });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let entered!: () => void;
+    const inRemover = new Promise<void>((r) => {
+      entered = r;
+    });
+    const s3 = {
+      async send(command: unknown) {
+        if (command instanceof GetObjectCommand)
+          return {
+            ContentLength: 4,
+            Body: (async function* () {
+              yield Buffer.from("jpeg");
+            })(),
+          };
+        return {};
+      },
+    } as unknown as S3Client;
+    const worker = processJob(body, {
+      sql: h!.db.sql,
+      s3,
+      bucket: "test",
+      remover: {
+        remove: async () => {
+          entered();
+          await gate;
+          return { png: Buffer.from("png"), width: 1, height: 1 };
+        },
+      },
+    });
+    await inRemover;
+    // The worker has been at it for longer than JOB_STALE_SECONDS: the sweep takes it for lost.
+    await h!.db.sql`UPDATE image_jobs SET updated_at = ${at(0)} WHERE id = ${id}`;
+    expect(await runRetrySweep(depsAt(at(700)))).toMatchObject({ examined: 1, requeued: 1 });
+    expect(await jobRow(id)).toMatchObject({ status: "processing", send_attempts: 2 });
+    release();
+    expect(await worker).toMatchObject({ outcome: "completed" });
+    const [done] = await h!.db
+      .sql`SELECT j.status, j.attempts, i.processed_key FROM image_jobs j JOIN book_images i ON i.id = j.image_id WHERE j.id = ${id}`;
+    expect(done).toMatchObject({ status: "completed", attempts: 1, processed_key: expect.stringMatching(/processed\.png$/) });
+  });
+});
+
+describe("recording a send the worker overtook", () => {
+  it("counts the send but leaves the worker's state alone", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    await h!.db.sql`DELETE FROM books`;
+    const id = await seedJob("pending", 0);
+    const [row] = await h!.db
+      .sql`SELECT i.book_id, i.id AS image_id, i.s3_key FROM image_jobs j JOIN book_images i ON i.id = j.image_id WHERE j.id = ${id}`;
+    // The worker got the message and claimed the job before the API recorded the send.
+    const send = sendImageJob(
+      {
+        ...h!.api.deps,
+        aws: {
+          ...h!.api.deps.aws,
+          sqs: {
+            send: async () => {
+              await h!.db.sql`UPDATE image_jobs SET status = 'processing', attempts = 1 WHERE id = ${id}`;
+              return {};
+            },
+          } as never,
+        },
+      },
+      { jobId: id, bookId: row.book_id, imageId: row.image_id, sourceKey: row.s3_key },
+      "pending",
+    );
+    expect(await send).toBe(true);
+    expect(await jobRow(id)).toMatchObject({ status: "processing", send_attempts: 1 });
   });
 });
 
@@ -151,13 +237,48 @@ describe("POST /api/v1/admin/image-jobs/redrive", () => {
 
     const res = await h!.call("/api/v1/admin/image-jobs/redrive?max=10", { method: "POST" });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ moved: 1, jobsReset: 1, invalid: 1 });
+    expect(await res.json()).toEqual({ moved: 1, jobsReset: 1, duplicates: 0, invalid: 1 });
     expect(await jobRow(id)).toMatchObject({ status: "queued", last_error: null });
+    // attempts is the job's version: a redrive keeps it, so a worker of an earlier round can never match it again.
     const [{ attempts }] = await h!.db.sql`SELECT attempts FROM image_jobs WHERE id = ${id}`;
-    expect(attempts).toBe(0);
+    expect(attempts).toBe(5);
     const moved = await sqs.send(new ReceiveMessageCommand({ QueueUrl: q.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
     expect((moved.Messages ?? []).map((m) => parseImageJobMessage(m.Body!).jobId)).toEqual([id]);
     // Direct call: nothing left to move (the invalid message is invisible for a while, not deleted).
     expect(await redriveDeadLetters(h!.api.deps)).toMatchObject({ moved: 0 });
+  });
+});
+
+describe("a dead-lettered job", () => {
+  it("is never re-sent by the sweep, and a redrive re-sends each job once however many copies the DLQ holds", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    await h!.db.sql`DELETE FROM books`;
+    const q = h!.aws.provisioned.queues["image-processing"];
+    const sqs = h!.aws.clients.sqs;
+    const drain = async (url: string) => {
+      const bodies: string[] = [];
+      for (;;) {
+        const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+        if (!out.Messages?.length) return bodies;
+        bodies.push(...out.Messages.map((m) => m.Body!));
+      }
+    };
+    await drain(q.url);
+    const ids = [await seedJob("failed", 1, at(0)), await seedJob("failed", 1, at(0))];
+    await h!.db.sql`UPDATE image_jobs SET attempts = 5, last_error = 'dead-lettered after 5 receives: boom' WHERE id IN ${h!.db.sql(ids)}`;
+    expect(await runRetrySweep(depsAt(at(100_000)))).toMatchObject({ examined: 0 });
+
+    const bodyOf = async (id: string) => {
+      const [row] = await h!.db
+        .sql`SELECT i.book_id, i.id AS image_id, i.s3_key FROM image_jobs j JOIN book_images i ON i.id = j.image_id WHERE j.id = ${id}`;
+      return JSON.stringify({ v: 1, jobId: id, bookId: row.book_id, imageId: row.image_id, sourceKey: row.s3_key });
+    };
+    // Three copies of the first job (an old sweep re-sent it), one of the second.
+    for (const id of [ids[0], ids[0], ids[1], ids[0]])
+      await sqs.send(new SendMessageCommand({ QueueUrl: q.dlqUrl, MessageBody: await bodyOf(id) }));
+    expect(await redriveDeadLetters(h!.api.deps, { max: 10 })).toEqual({ moved: 2, jobsReset: 2, duplicates: 2, invalid: 0 });
+    const sent = (await drain(q.url)).map((b) => parseImageJobMessage(b).jobId).sort();
+    expect(sent).toEqual([...ids].sort());
+    expect(await drain(q.dlqUrl)).toEqual([]);
   });
 });

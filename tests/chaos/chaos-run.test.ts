@@ -14,6 +14,7 @@ import { SetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseImageJobMessage, processedKey } from "../../packages/core/src/index.ts";
 import { findLeaks, stackLogs, stackSecrets, type Text } from "../security/support/find-leaks.ts";
+import { type CuttingProxy, startCuttingProxy } from "../support/cutting-proxy.ts";
 import { type Stack, startStack } from "../support/stack.ts";
 import { type EmulatorAdmin, emulatorAdmin } from "./support/emulator-admin.ts";
 import { type GeneratedListing, generateListings } from "./support/generate-listings.ts";
@@ -27,10 +28,16 @@ const BUCKET = "bluemoxon-local-images";
 /** Crashed batches come back after this (pipeline.json's 720 s would outlast the test). */
 const VISIBILITY_SECONDS = 30;
 const QUIESCENCE_MS = Number(process.env.CHAOS_QUIESCENCE_SECONDS ?? 600) * 1000;
+/** pipeline.json's maxReceiveCount for the image queue. */
+const MAX_RECEIVES = 5;
+/** Connection cuts inside the worker's completion, and jobs the sweep is made to race. */
+const COMPLETION_CUTS = 3;
+const SWEEP_RACES = 5;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let db: OwnDatabase | undefined;
+let proxy: CuttingProxy | undefined;
 let stack: Stack | undefined;
 let admin: EmulatorAdmin | undefined;
 let skip: string | undefined;
@@ -59,11 +66,13 @@ beforeAll(async () => {
     return;
   }
   db = created;
+  proxy = await startCuttingProxy(db.url);
   fixtureDir = mkdtempSync(join(tmpdir(), "bmx-chaos-listings-"));
   listings = await generateListings(fixtureDir, { count: LISTINGS, broken: BROKEN });
   stack = await startStack({
     env: {
-      DATABASE_URL: db.url,
+      // Through the proxy, so a connection can be cut at a chosen statement (role and password pass through).
+      DATABASE_URL: proxy.url,
       EBAY_FIXTURE_DIR: fixtureDir,
       LOG_LEVEL: "debug",
       RETRY_SWEEP_INTERVAL_SECONDS: "2",
@@ -87,6 +96,7 @@ beforeAll(async () => {
 afterAll(async () => {
   admin?.close();
   await stack?.stop();
+  await proxy?.close();
   await db?.drop();
   if (fixtureDir) rmSync(fixtureDir, { recursive: true, force: true });
 });
@@ -120,7 +130,25 @@ describe("chaos run", () => {
     await admin!.addFault({ service: "s3", operation: "PutObject", rate: 0.25, count: 40 });
     await admin!.addFault({ service: "s3", operation: "GetObject", rate: 0.3, count: 40 });
 
-    const tally = { importAttempts: 0, import5xx: 0, importNetworkErrors: 0, workerKills: 0, killRounds: 0, dbCut: 0 };
+    const tally = {
+      importAttempts: 0,
+      import5xx: 0,
+      importNetworkErrors: 0,
+      workerKills: 0,
+      killRounds: 0,
+      dbCut: 0,
+      completionCuts: 0,
+      sweepRaces: 0,
+    };
+    const raced = new Set<string>();
+    // Cuts inside the worker's completion, one after another (each on a fresh connection's statement).
+    let cutting = true;
+    const cutter = (async () => {
+      for (let i = 0; i < COMPLETION_CUTS && cutting; i++) {
+        await proxy!.cutOn("UPDATE image_jobs SET status = 'completed'");
+        tally.completionCuts = proxy!.cuts();
+      }
+    })();
     const results = new Map<string, Answer>();
     let importsDone = 0;
 
@@ -152,6 +180,21 @@ describe("chaos run", () => {
         if (tally.dbCut === 0 && importsDone >= LISTINGS * 0.4) {
           tally.dbCut = await db!.cutConnections();
         }
+        if (tally.sweepRaces < SWEEP_RACES && importsDone >= LISTINGS * 0.1) {
+          // A worker is on this job right now; make it look older than JOB_STALE_SECONDS, so the
+          // sweep (every 2 s) re-sends it while the worker is still processing it. Once per job:
+          // aged again and again it would be re-sent until the sweep gives up on it.
+          const [job] = await db!.sql<{ id: string }[]>`
+            UPDATE image_jobs SET updated_at = now() - interval '2 hours'
+            WHERE id = (SELECT id FROM image_jobs WHERE status = 'processing' AND started_at > now() - interval '20 seconds'
+                        AND updated_at > now() - interval '1 hour' AND NOT (id = ANY(${[...raced]}::uuid[]))
+                        ORDER BY started_at DESC LIMIT 1)
+            RETURNING id`.catch(() => []);
+          if (job && !raced.has(job.id)) {
+            raced.add(job.id);
+            tally.sweepRaces++;
+          }
+        }
         const counts = await jobCounts().catch(() => ({}) as Record<string, number>);
         const finished = (counts.completed ?? 0) + (counts.failed ?? 0);
         const open = Object.values(counts).reduce((a, b) => a + b, 0) - finished;
@@ -182,6 +225,7 @@ describe("chaos run", () => {
     );
     importing = false;
     await monkey;
+    cutting = false;
     const faultsDuringRun = await admin!.faults();
 
     // Quiescence: faults off, the sweep and SQS redelivery finish the work; stragglers in the
@@ -189,6 +233,8 @@ describe("chaos run", () => {
     await admin!.clearFaults();
     const deadline = Date.now() + QUIESCENCE_MS;
     let redriven = 0;
+    let redriveRounds = 0;
+    const dlqChecks: { inDlq: string[]; unmarked: string[]; copies: number }[] = [];
     let swept = 0;
     let last = "";
     let lastProgress = Date.now();
@@ -209,7 +255,19 @@ describe("chaos run", () => {
         lastProgress = Date.now();
         console.log(`chaos run: waiting for quiescence ${last}`);
       }
-      if (dlq.visible > 0) redriven += Number((await call("POST", "/api/v1/admin/image-jobs/redrive", {})).body?.moved ?? 0);
+      if (dlq.visible > 0) {
+        // Before the redrive: every message in the DLQ belongs to a job marked dead-lettered, once.
+        const inDlq = (await admin!.peek(dlqUrl)).map((b) => parseImageJobMessage(b).jobId);
+        const marked = new Set(
+          (
+            await db!.sql<{ id: string }[]>`SELECT id FROM image_jobs WHERE status = 'failed' AND last_error LIKE 'dead-lettered after %'`
+          ).map((r) => r.id),
+        );
+        dlqChecks.push({ inDlq, unmarked: inDlq.filter((id) => !marked.has(id)), copies: inDlq.length - new Set(inDlq).size });
+        const moved = Number((await call("POST", "/api/v1/admin/image-jobs/redrive", {})).body?.moved ?? 0);
+        redriven += moved;
+        if (moved > 0) redriveRounds++;
+      }
       if (open.some(([s]) => s === "queue_failed"))
         swept += Number((await call("POST", "/api/v1/admin/image-jobs/retry", {})).body?.requeued ?? 0);
       await sleep(3000);
@@ -239,6 +297,18 @@ describe("chaos run", () => {
     const completed = jobs.filter((j) => j.status === "completed");
     const failed = jobs.filter((j) => j.status === "failed");
     const dlqLeft = await admin!.peek(dlqUrl);
+    cutting = false;
+    proxy!.disarm();
+    await cutter;
+    const logs = stackLogs(stack!.dataDir);
+    const allText = [stack!.output(), ...logs.map((l) => l.text)].join("\n");
+    const lostRaces = (allText.match(/lost the race/g) ?? []).length;
+    const apiRestarts = (stack!.output().match(/api (was killed|exited with code)[^\n]*restarting/g) ?? []).length;
+    const driverCrashes = (allText.match(/Cannot read properties of null \(reading 'write'\)/g) ?? []).length;
+    const deadLettered = failed.filter((j) => j.last_error?.startsWith("dead-lettered after "));
+    // A job that ran had at least one message, even when the API lost the connection before it
+    // recorded the send (send_attempts 0): the message proves the send.
+    const overBudget = jobs.filter((j) => j.attempts > MAX_RECEIVES * (Math.max(j.send_attempts, 1) + redriveRounds));
 
     const report = {
       listings: LISTINGS,
@@ -259,7 +329,17 @@ describe("chaos run", () => {
       s3Processed: processed.size,
       sweptByEndpoint: swept,
       redriven,
+      redriveRounds,
       dlqLeft: dlqLeft.length,
+      dlqEntriesSeen: dlqChecks.reduce((n, c) => n + c.inDlq.length, 0),
+      dlqEntriesNotMarkedDeadLettered: dlqChecks.reduce((n, c) => n + c.unmarked.length, 0),
+      dlqDuplicateCopies: dlqChecks.reduce((n, c) => n + c.copies, 0),
+      jobsDeadLetteredAtEnd: deadLettered.length,
+      jobsOverReceiveBudget: overBudget.length,
+      racedJobsResentWhileProcessing: jobs.filter((j) => raced.has(j.id) && j.send_attempts > 1).length,
+      lostRacesLogged: lostRaces,
+      apiRestarts,
+      driverCrashes,
     };
     console.log(`chaos run tallies:\n${JSON.stringify(report, null, 2)}`);
     console.log(`failed jobs' reasons: ${JSON.stringify([...new Set(failed.map((j) => j.last_error?.slice(0, 120)))])}`);
@@ -267,6 +347,15 @@ describe("chaos run", () => {
     // The faults really happened.
     expect(tally.killRounds).toBeGreaterThanOrEqual(3);
     expect(tally.dbCut).toBeGreaterThan(0);
+    expect(tally.completionCuts).toBeGreaterThan(0);
+    expect(tally.sweepRaces).toBeGreaterThan(0);
+    // No process crashed on its own (the worker kills above are the test's): no API restart, no driver crash.
+    expect({ apiRestarts, driverCrashes }).toEqual({ apiRestarts: 0, driverCrashes: 0 });
+    // Every DLQ entry was a job marked dead-lettered, one copy per job (the sweep resurrects none).
+    expect(dlqChecks.flatMap((c) => c.unmarked)).toEqual([]);
+    expect(dlqChecks.reduce((n, c) => n + c.copies, 0)).toBe(0);
+    // No job ran more often than its receives allow.
+    expect(overBudget.map((j) => ({ id: j.id, attempts: j.attempts, sends: j.send_attempts }))).toEqual([]);
     for (const f of faultsDuringRun.faults) expect(f.injected, `${f.service}:${f.operation}`).toBeGreaterThan(0);
 
     // Every import answered (after retries of 5xx during the cut) and made exactly one book.
@@ -359,7 +448,7 @@ describe("chaos run", () => {
   it("the retry sweep re-sends a job left pending by an API cut off before it recorded the send", async (ctx) => {
     if (skip) return ctx.skip(skip);
     // What the chaos run's database cut left behind once: the job row committed as `pending`,
-    // the UPDATE after the send lost. The worker refuses a `pending` job, so only the sweep can move it.
+    // the UPDATE after the send lost, and the message lost too: only the sweep can move it.
     const [book] = await db!.sql<{ id: string }[]>`
       INSERT INTO books (source, source_item_id, title) VALUES ('ebay', '740000000001', 'Cut off before the send') RETURNING id`;
     const [image] = await db!.sql<{ id: string }[]>`

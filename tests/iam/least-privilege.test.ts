@@ -4,6 +4,7 @@
  * permissions are exactly the ones the e2e flow uses.
  */
 
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -110,9 +111,31 @@ describe("IAM enforcement in the embedded stack", () => {
       expect(redrive.body.moved).toBe(1);
       // The redriven message of a completed job is a duplicate delivery: the worker deletes it without work.
       await new Promise((r) => setTimeout(r, 3000));
-      calls = (await (
-        await fetch(`${stack.emulator}/_emulator/iam/calls`, { headers: { authorization: `Bearer ${stack.emulatorAdminToken}` } })
-      ).json()) as IamCall[];
+      // A message whose job row does not exist (yet): the worker hands it back within seconds
+      // (sqs:ChangeMessageVisibility) instead of leaving it for the visibility timeout.
+      const early = new SQSClient({ endpoint: stack.emulator, region: "us-east-1", credentials: admin });
+      await early.send(
+        new SendMessageCommand({
+          QueueUrl: `${stack.emulator}/000000000000/${names.queue("image-processing")}`,
+          MessageBody: serializeImageJobMessage({
+            v: 1,
+            jobId: randomUUID(),
+            bookId: book.id,
+            imageId: primary.id,
+            sourceKey: originalKey(book.id, primary.id, "image/jpeg"),
+          }),
+        }),
+      );
+      early.destroy();
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        calls = (await (
+          await fetch(`${stack.emulator}/_emulator/iam/calls`, { headers: { authorization: `Bearer ${stack.emulatorAdminToken}` } })
+        ).json()) as IamCall[];
+        if (calls.some((c) => c.principal === "worker" && c.action.toLowerCase() === "sqs:changemessagevisibility")) break;
+        if (Date.now() > deadline) break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
     } finally {
       await stack.stop();
     }

@@ -57,6 +57,14 @@ interface Setup {
 
 let counter = 0;
 
+/**
+ * Every queue's visibility timeout: longer than any invocation takes on a loaded machine (a cold
+ * child compiling its handler with tsx can take many seconds at load 8), so a record never comes
+ * back while its invocation still runs. The old 3 s made the tests flaky under load: records came
+ * back mid-invocation and were counted twice (partial failure, crash accounting, invocations: 2).
+ */
+const SAFE_VISIBILITY_SECONDS = 30;
+
 /** A queue + DLQ of its own, a manifest copy with one function on it, and the trigger running. */
 async function setup(options: Setup) {
   counter++;
@@ -91,8 +99,8 @@ async function setup(options: Setup) {
     new CreateQueueCommand({
       QueueName: name,
       Attributes: {
-        // Long enough to cover a cold start of a child on a loaded CI machine, short enough for quick retries.
-        VisibilityTimeout: String(options.visibilitySeconds ?? 3),
+        // Longer than an invocation on a loaded machine: no record comes back while its invocation runs.
+        VisibilityTimeout: String(options.visibilitySeconds ?? SAFE_VISIBILITY_SECONDS),
         RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: options.maxReceiveCount ?? 5 }),
       },
     }),
@@ -147,7 +155,8 @@ async function setup(options: Setup) {
 
 type Truthy<T> = Exclude<T, false | undefined | null | 0 | "">;
 
-async function waitFor<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 20_000): Promise<Truthy<T>> {
+/** Waits on an event; the bound only guards against a hang, so it is generous (a loaded machine is slow, not wrong). */
+async function waitFor<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 150_000): Promise<Truthy<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -167,6 +176,15 @@ const alive = (pid: number) => {
 };
 
 const bodiesOf = (r: InvocationRecord) => r.event.Records.map((x) => x.body);
+
+/**
+ * The trigger's counters once no batch is running: the handler writes its record before it
+ * returns, and the trigger counts the outcome after, so reading the stats at once can be early.
+ */
+async function settledStats(triggers: Triggers, fn: string) {
+  await waitFor("the trigger to be idle", () => triggers.stats()[fn].running === 0);
+  return triggers.stats()[fn];
+}
 
 describe.skipIf(!backend)("SQS trigger", () => {
   it("invokes the handler with Lambda's SQS event and context, in its own environment, then deletes the batch", async () => {
@@ -215,14 +233,14 @@ describe.skipIf(!backend)("SQS trigger", () => {
       CUSTOM_SETTING: "from-functionEnv",
     });
     await waitFor("the queue to be empty", async () => (await t.depth()) === 0);
-    expect(triggers.stats()[t.fn]).toMatchObject({ invocations: 1, succeeded: 1, recordsDeleted: 1, recordsKept: 0 });
+    expect(await settledStats(triggers, t.fn)).toMatchObject({ invocations: 1, succeeded: 1, recordsDeleted: 1, recordsKept: 0 });
     const logged = await waitFor("the invocation log line", () => logLines.find((l) => l.function === t.fn && l.message === "invocation"));
     expect(logged).toMatchObject({ batchSize: 1, outcome: "success", ms: expect.any(Number) });
     await triggers.stop();
   });
 
   it("fills batches up to batchSize and waits out the batching window for stragglers", async () => {
-    const t = await setup({ handler: "ok.ts#handler", batchSize: 3, windowSeconds: 2, concurrency: 2, visibilitySeconds: 30 });
+    const t = await setup({ handler: "ok.ts#handler", batchSize: 3, windowSeconds: 5, concurrency: 2, visibilitySeconds: 30 });
     await t.send(["a1", "a2", "a3", "a4", "a5", "a6", "a7"]);
     const triggers = await t.startTrigger();
     await waitFor("7 records", () => t.invocations().flatMap(bodiesOf).length === 7);
@@ -231,7 +249,7 @@ describe.skipIf(!backend)("SQS trigger", () => {
     expect(t.invocations().flatMap(bodiesOf).sort()).toEqual(["a1", "a2", "a3", "a4", "a5", "a6", "a7"]);
     await waitFor("the queue to be empty", async () => (await t.depth()) === 0);
 
-    // Two messages 600 ms apart land in one batch, because the window is 2 s.
+    // Two messages 600 ms apart land in one batch, because the window is 5 s (room for a stalled machine).
     const before = t.invocations().length;
     await t.send(["b1"]);
     await new Promise((r) => setTimeout(r, 600));
@@ -240,7 +258,7 @@ describe.skipIf(!backend)("SQS trigger", () => {
     const late = t.invocations().slice(before);
     expect(late.map(bodiesOf)).toEqual([["b1", "b2"]]);
     const firstSeen = Number(late[0].event.Records[0].attributes.ApproximateFirstReceiveTimestamp);
-    expect(late[0].start - firstSeen).toBeGreaterThanOrEqual(1_800);
+    expect(late[0].start - firstSeen).toBeGreaterThanOrEqual(4_800);
     await triggers.stop();
   });
 
@@ -254,18 +272,27 @@ describe.skipIf(!backend)("SQS trigger", () => {
     const maxOverlap = Math.max(...spans.map(([s]) => overlapAt(s)));
     expect(maxOverlap).toBe(2);
     expect(new Set(t.invocations().map((i) => i.pid)).size).toBe(2);
-    expect(triggers.stats()[t.fn]).toMatchObject({ maxRunning: 2, childrenStarted: 2, succeeded: 6 });
+    expect(await settledStats(triggers, t.fn)).toMatchObject({ maxRunning: 2, childrenStarted: 2, succeeded: 6 });
     await triggers.stop();
   });
 
   it("deletes the successes of a partial batch failure; the failed record returns and is redriven to the DLQ after maxReceiveCount", async () => {
-    const t = await setup({ handler: "partial-failure.ts#handler", batchSize: 3, windowSeconds: 1, maxReceiveCount: 2 });
+    const t = await setup({
+      handler: "partial-failure.ts#handler",
+      batchSize: 3,
+      windowSeconds: 1,
+      maxReceiveCount: 2,
+    });
     await t.send(["good-1", "bad-1", "good-2"]);
     const triggers = await t.startTrigger();
     const dead = await waitFor(
       "the failed record in the DLQ",
-      async () => (await sqs.send(new ReceiveMessageCommand({ QueueUrl: t.dlqUrl, WaitTimeSeconds: 1, VisibilityTimeout: 30 }))).Messages,
-      30_000,
+      async () =>
+        (
+          await sqs.send(
+            new ReceiveMessageCommand({ QueueUrl: t.dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 300 }),
+          )
+        ).Messages,
     );
     expect(dead.map((m) => m.Body)).toEqual(["bad-1"]);
     const seen = t.invocations().flatMap(bodiesOf);
@@ -273,7 +300,7 @@ describe.skipIf(!backend)("SQS trigger", () => {
     expect(seen.filter((b) => b === "good-2")).toHaveLength(1);
     // maxReceiveCount 2: delivered twice, moved to the DLQ on the third receive.
     expect(seen.filter((b) => b === "bad-1")).toHaveLength(2);
-    expect(triggers.stats()[t.fn]).toMatchObject({ partial: 2, recordsDeleted: 2 });
+    expect(await settledStats(triggers, t.fn)).toMatchObject({ partial: 2, recordsDeleted: 2 });
     expect(await t.depth()).toBe(0);
     await triggers.stop();
   });
@@ -288,7 +315,7 @@ describe.skipIf(!backend)("SQS trigger", () => {
     await waitFor("the queue to be empty", async () => (await t.depth()) === 0);
     const firstTry = t.invocations().filter((i) => i.event.Records.some((r) => r.attributes.ApproximateReceiveCount === "1"));
     expect(firstTry.flatMap(bodiesOf).sort()).toEqual(["t1", "t2"]);
-    expect(triggers.stats()[t.fn]).toMatchObject({ failed: firstTry.length, recordsDeleted: 2, crashed: 0 });
+    expect(await settledStats(triggers, t.fn)).toMatchObject({ failed: firstTry.length, recordsDeleted: 2, crashed: 0 });
     const failure = logLines.find((l) => l.function === t.fn && l.outcome === "error");
     expect(failure?.error).toContain("handler failed on purpose");
     await triggers.stop();
@@ -315,8 +342,8 @@ describe.skipIf(!backend)("SQS trigger", () => {
       expect(alive(pid)).toBe(false);
       expect(retryPids).not.toContain(pid);
     }
-    expect(triggers.stats()[t.fn]).toMatchObject({ crashed: 2, succeeded: 2, recordsDeleted: 2 });
-    expect(triggers.stats()[t.fn].childrenStarted).toBeGreaterThanOrEqual(3);
+    expect(await settledStats(triggers, t.fn)).toMatchObject({ crashed: 2, succeeded: 2, recordsDeleted: 2 });
+    expect((await settledStats(triggers, t.fn)).childrenStarted).toBeGreaterThanOrEqual(3);
     await triggers.stop();
     for (const pid of retryPids) expect(alive(pid)).toBe(false);
   });
@@ -329,7 +356,7 @@ describe.skipIf(!backend)("SQS trigger", () => {
     await waitFor("the queue to be empty", async () => (await t.depth()) === 0);
     const hung = t.invocations().find((i) => i.event.Records[0].attributes.ApproximateReceiveCount === "1")!;
     expect(alive(hung.pid)).toBe(false);
-    expect(triggers.stats()[t.fn]).toMatchObject({ timedOut: 1, succeeded: 1, recordsDeleted: 1 });
+    expect(await settledStats(triggers, t.fn)).toMatchObject({ timedOut: 1, succeeded: 1, recordsDeleted: 1 });
     const timeoutLog = logLines.find((l) => l.function === t.fn && l.outcome === "timeout");
     expect(timeoutLog?.error).toMatch(/timed out after 1\.00 seconds/);
     expect(Number(timeoutLog?.ms)).toBeGreaterThanOrEqual(1_000);

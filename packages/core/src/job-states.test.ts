@@ -21,7 +21,7 @@ describe("job states", () => {
 
   it("allowedFrom is the inverse of the transition table", () => {
     for (const to of jobStatuses) for (const from of allowedFrom(to)) expect(canTransition(from, to)).toBe(true);
-    expect(allowedFrom("processing").sort()).toEqual(["processing", "queued"]);
+    expect(allowedFrom("processing").sort()).toEqual(["pending", "processing", "queue_failed", "queued"]);
   });
 
   it("marks completed and failed as terminal", () => {

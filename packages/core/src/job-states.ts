@@ -2,8 +2,12 @@
  * Image job states and the transitions between them.
  *
  *     pending ─► queued ─► processing ─► completed
- *        │          ▲          │  └────► failed
+ *        │  │       ▲          ▲  └────► failed
+ *        │  └───────┼──────────┤
  *        └► queue_failed ──────┘
+ *
+ * A worker may claim a `pending` or `queue_failed` job: it holds the message, and the message
+ * proves the send happened — the API's own "sent" update may simply not have landed yet.
  *
  * SQL enforces the same table: every state change is `UPDATE … WHERE status IN (<allowed from>)`,
  * built from `allowedFrom()` so the two cannot disagree.
@@ -12,10 +16,10 @@ export const jobStatuses = ["pending", "queued", "queue_failed", "processing", "
 export type JobStatus = (typeof jobStatuses)[number];
 
 export const transitions: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
-  pending: ["queued", "queue_failed", "failed"],
+  pending: ["queued", "queue_failed", "processing", "failed"],
   // queued → queued: the retry sweep re-sends a job that has waited too long.
   queued: ["queued", "processing", "queue_failed", "failed"],
-  queue_failed: ["queued", "queue_failed", "failed"],
+  queue_failed: ["queued", "queue_failed", "processing", "failed"],
   // processing → processing: SQS redelivery after a crash or a transient error.
   processing: ["processing", "completed", "failed", "queued", "queue_failed"],
   // Terminal; reprocessing a photo creates a new job. A failed job may be retried by a person.

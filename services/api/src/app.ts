@@ -53,7 +53,13 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
     "/api/*",
     bodyLimit({
       maxSize: deps.config.BODY_LIMIT_BYTES,
-      onError: (c) => problem(c, 413, "Content Too Large", `the body is over ${deps.config.BODY_LIMIT_BYTES} bytes`),
+      onError: (c) => {
+        const res = problem(c, 413, "Content Too Large", `the body is over ${deps.config.BODY_LIMIT_BYTES} bytes`);
+        // The body was not read: on a kept-alive connection its bytes would be parsed as the next
+        // request. Closing the connection after the answer is the only safe end for it.
+        res.headers.set("Connection", "close");
+        return res;
+      },
     }),
   );
   app.use(apiKeyAuth(deps.apiKeys));

@@ -5,7 +5,7 @@
  */
 import { type AwsClients, awsConfigFromEnv, createAwsClients, createDb, resolveDatabaseUrl, type Sql } from "@bluemoxon/core";
 import { type BackgroundRemover, createBackgroundRemover } from "./background/background-remover.ts";
-import { type JobLog, type ProcessJobDeps, type ProcessJobResult, processJob } from "./process-job.ts";
+import { type Delivery, type JobLog, markDeadLettered, type ProcessJobDeps, type ProcessJobResult, processJob } from "./process-job.ts";
 import { loadWorkerConfig, type WorkerConfig } from "./worker-config.ts";
 
 export interface WorkerRuntime {
@@ -14,7 +14,9 @@ export interface WorkerRuntime {
   sql: Sql;
   remover: BackgroundRemover;
   /** Processes one message body; rejects when the record should be delivered again. */
-  run(body: string, logFor?: ProcessJobDeps["logFor"]): Promise<ProcessJobResult>;
+  run(body: string, logFor?: ProcessJobDeps["logFor"], delivery?: Delivery): Promise<ProcessJobResult>;
+  /** Marks the job of a message that goes to the DLQ without having run; false if it had finished. */
+  markDeadLettered(body: string, reason: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -48,6 +50,7 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions = {}): P
     remover,
     maxSourceBytes: config.MAX_SOURCE_BYTES,
     maxInputPixels: config.MAX_INPUT_PIXELS,
+    processTimeoutMs: config.JOB_TIMEOUT_MS,
     output: {
       trim: config.BG_TRIM_PADDING === undefined ? false : { padding: config.BG_TRIM_PADDING },
       maxOutputEdge: config.BG_MAX_OUTPUT_EDGE,
@@ -58,7 +61,9 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions = {}): P
     aws,
     sql,
     remover,
-    run: (body, logFor?: (ids: { jobId: string; bookId: string; imageId: string }) => JobLog) => processJob(body, { ...deps, logFor }),
+    run: (body, logFor?: (ids: { jobId: string; bookId: string; imageId: string }) => JobLog, delivery?: Delivery) =>
+      processJob(body, { ...deps, logFor }, delivery),
+    markDeadLettered: (body, reason) => markDeadLettered(sql, body, reason),
     async close() {
       await sql.end({ timeout: 5 });
       if (!options.aws) aws.destroy();

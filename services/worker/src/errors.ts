@@ -40,12 +40,32 @@ export class SourceMissingError extends PermanentJobError {
   override name = "SourceMissingError";
 }
 
-/** The job row the message names does not exist. */
-export class JobNotFoundError extends PermanentJobError {
-  override name = "JobNotFoundError";
+/**
+ * The job row the message names is not there (yet): the message overtook the commit that creates
+ * it. Transient, but not worth the queue's whole visibility timeout: the entry point makes the
+ * message visible again after `retryAfterSeconds`.
+ */
+export class JobNotReadyError extends TransientJobError {
+  override name = "JobNotReadyError";
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
 }
 
 /** S3 or database trouble that may pass: the record is reported failed so SQS redelivers it. */
 export class StorageUnavailableError extends TransientJobError {
   override name = "StorageUnavailableError";
+}
+
+/** A record the handler did not start because the invocation was running out of time. */
+export class RecordNotStartedError extends TransientJobError {
+  override name = "RecordNotStartedError";
+}
+
+/** Background removal took longer than `JOB_TIMEOUT_MS`: transient (a slow moment), retried. */
+export class ProcessingTimeoutError extends TransientJobError {
+  override name = "ProcessingTimeoutError";
 }

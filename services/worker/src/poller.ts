@@ -5,14 +5,21 @@
  * job in progress finish before the process exits.
  */
 import { pathToFileURL } from "node:url";
-import { createLogger } from "@bluemoxon/core";
+import { type AwsClients, createLogger } from "@bluemoxon/core";
 import { Consumer } from "sqs-consumer";
+import type { BackgroundRemover } from "./background/background-remover.ts";
 import { createWorkerRuntime } from "./create-worker-runtime.ts";
+import { JobNotReadyError } from "./errors.ts";
+import { createSourceQueues, deferMessage } from "./source-queue.ts";
 
 export interface StartPollerOptions {
   env?: Record<string, string | undefined>;
   /** How long `stop()` waits for the job in progress (ms). */
   drainMs?: number;
+  /** A remover to use instead of loading the model (tests). */
+  remover?: BackgroundRemover;
+  /** AWS clients to use instead of those from the environment (tests). */
+  aws?: AwsClients;
 }
 
 /**
@@ -20,23 +27,49 @@ export interface StartPollerOptions {
  * const poller = await startPoller(); // reads IMAGE_QUEUE_URL
  * process.once("SIGTERM", () => poller.stop());
  */
-export async function startPoller({ env = process.env, drainMs = 120_000 }: StartPollerOptions = {}) {
-  const runtime = await createWorkerRuntime({ env, applicationName: "image-worker-poller" });
+export async function startPoller({ env = process.env, drainMs = 120_000, remover, aws }: StartPollerOptions = {}) {
+  const runtime = await createWorkerRuntime({ env, remover, aws, applicationName: "image-worker-poller" });
   const log = createLogger({ service: "image-worker", level: runtime.config.LOG_LEVEL });
   const queueUrl = runtime.config.IMAGE_QUEUE_URL;
   if (!queueUrl) {
     await runtime.close();
     throw new Error("IMAGE_QUEUE_URL is required for the poller");
   }
+  // maxReceiveCount, so a job failing at its last receive is marked dead-lettered; unknown if the lookup fails.
+  const maxReceiveCount = await createSourceQueues(runtime.aws.sqs)
+    .lookup(queueUrl)
+    .then((q) => q.maxReceiveCount)
+    .catch((error: unknown) => {
+      log.warn("could not read the queue's redrive policy", { error });
+      return undefined;
+    });
   const consumer = Consumer.create({
     queueUrl,
     sqs: runtime.aws.sqs,
     batchSize: 1,
     waitTimeSeconds: 20,
     pollingCompleteWaitTimeMs: drainMs,
+    messageSystemAttributeNames: ["ApproximateReceiveCount"],
     handleMessage: async (message) => {
+      const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
       // Rejections (transient errors, invalid bodies) propagate: sqs-consumer then leaves the message.
-      await runtime.run(message.Body ?? "", (ids) => log.child({ ...ids, messageId: message.MessageId }));
+      try {
+        await runtime.run(message.Body ?? "", (ids) => log.child({ ...ids, messageId: message.MessageId }), {
+          receiveCount,
+          maxReceiveCount,
+        });
+      } catch (error) {
+        if (error instanceof JobNotReadyError && message.ReceiptHandle) {
+          // The message overtook its job row: back in seconds, not after the whole visibility timeout.
+          const deferred = await deferMessage(runtime.aws.sqs, queueUrl, message.ReceiptHandle, error.retryAfterSeconds);
+          log.warn("job not ready; message deferred", {
+            messageId: message.MessageId,
+            retryAfterSeconds: error.retryAfterSeconds,
+            deferred,
+          });
+        }
+        throw error;
+      }
       return message;
     },
   });

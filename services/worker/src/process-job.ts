@@ -2,11 +2,15 @@
  * One background-removal job, from SQS message to `completed` (or `failed` with a reason).
  *
  * Idempotent: the job is claimed with `UPDATE … WHERE status IN (…)`, so a redelivered message for
- * a completed job does nothing, and the output key is deterministic. Errors are sorted here: a bad
+ * a completed job does nothing, and the output key is deterministic. The claim bumps `attempts`,
+ * which is the job's version: the completion and the failure are compare-and-set on it, so when a
+ * redelivery claimed the job while this run worked (a slow worker past the visibility timeout),
+ * only the newer claim records its outcome; the older one logs the lost race and ends `superseded`. Errors are sorted here: a bad
  * photo (`PermanentJobError`) fails the job and the record succeeds — retrying cannot help;
  * anything else (S3, database, throttling) leaves the job `processing` with `last_error` and is
  * rethrown, so the caller reports the record failed, SQS redelivers it, and after
- * `maxReceiveCount` receives the DLQ takes it.
+ * `maxReceiveCount` receives the DLQ takes it — at that last receive the job is marked `failed`
+ * ("dead-lettered after N receives: …"), so the retry sweep never resurrects it.
  */
 import { GetObjectCommand, type GetObjectCommandOutput, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import {
@@ -19,7 +23,7 @@ import {
   TransientJobError,
 } from "@bluemoxon/core";
 import type { RemoveOptions } from "./background/background-remover.ts";
-import { JobNotFoundError, SourceMissingError, SourceTooLargeError, StorageUnavailableError } from "./errors.ts";
+import { JobNotReadyError, ProcessingTimeoutError, SourceMissingError, SourceTooLargeError, StorageUnavailableError } from "./errors.ts";
 
 export interface JobLog {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -36,13 +40,32 @@ export interface ProcessJobDeps {
   logFor?: (context: { jobId: string; bookId: string; imageId: string }) => JobLog;
   maxSourceBytes?: number;
   maxInputPixels?: number;
+  /** Background removal of one photo must finish within this (ms), or the record fails transiently. Default: no limit. */
+  processTimeoutMs?: number;
   /** Trim / max edge; both off by default. */
   output?: Pick<RemoveOptions, "trim" | "maxOutputEdge">;
+}
+
+/** What SQS says about this delivery of the message (both optional: a direct call has neither). */
+export interface Delivery {
+  /** `ApproximateReceiveCount`: 1 on the first delivery. */
+  receiveCount?: number;
+  /** The queue's redrive `maxReceiveCount`: a record failed at this receive goes to the DLQ. */
+  maxReceiveCount?: number;
+  /** Background removal must end within this (ms): what the invocation has left for this record. */
+  timeoutMs?: number;
+}
+
+/** Seconds before a message whose job row is not there yet comes back: 5 s, growing with each receive, at most 60 s. */
+export function notReadyDelaySeconds(receiveCount = 1): number {
+  return Math.min(60, 5 * Math.max(1, receiveCount));
 }
 
 export type ProcessJobResult =
   | { outcome: "completed"; jobId: string; processedKey: string; width: number; height: number; ms: number }
   | { outcome: "duplicate"; jobId: string; status: "completed" | "failed" }
+  /** A newer claim of the same job (a redelivery while this one ran) owns it now; this run wrote nothing to the job. */
+  | { outcome: "superseded"; jobId: string; status: string | undefined }
   | { outcome: "failed"; jobId: string; reason: string };
 
 const silent: JobLog = { info() {}, warn() {}, error() {} };
@@ -86,85 +109,167 @@ async function readSource(deps: ProcessJobDeps, key: string, maxBytes: number): 
   return Buffer.concat(chunks, total);
 }
 
+/** Rejects with `ProcessingTimeoutError` when `work` has not settled within `ms` (Infinity: waits). */
+async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  if (!Number.isFinite(ms)) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ProcessingTimeoutError(`background removal took longer than ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Marks the job of a message `failed` with `reason` unless it already finished: for a record that
+ * goes to the DLQ without having run (the handler's time budget at its last receive).
+ * @example
+ * await markDeadLettered(sql, record.body, "dead-lettered after 5 receives: not started");
+ */
+export async function markDeadLettered(sql: Sql, body: string, reason: string): Promise<boolean> {
+  const { jobId } = parseImageJobMessage(body);
+  const rows = await sql`
+    UPDATE image_jobs SET status = 'failed', last_error = ${reason.slice(0, 1000)}, updated_at = now()
+    WHERE id = ${jobId} AND status IN ${sql(allowedFrom("failed"))} AND status <> 'failed'
+    RETURNING id`;
+  return rows.length > 0;
+}
+
 /**
  * Processes one SQS message body. Resolves for success, duplicates and permanent failures;
  * rejects (transient errors, invalid messages) when SQS should deliver the record again.
  * @example
  * const result = await processJob(record.body, { sql, s3, bucket, remover });
  */
-export async function processJob(body: string, deps: ProcessJobDeps): Promise<ProcessJobResult> {
+export async function processJob(body: string, deps: ProcessJobDeps, delivery: Delivery = {}): Promise<ProcessJobResult> {
   const message = parseImageJobMessage(body);
-  const { jobId, bookId, imageId, sourceKey } = message;
-  const log = deps.logFor?.({ jobId, bookId, imageId }) ?? silent;
+  const { jobId } = message;
   const started = performance.now();
   const { sql } = deps;
 
-  let claimed: { image_id: string; attempts: number }[];
+  // The claim reads the photo's book and source key from the database: the message only names the job.
+  let claimed: { image_id: string; attempts: number; book_id: string; s3_key: string | null }[];
   try {
     claimed = await sql`
-      UPDATE image_jobs SET status = 'processing', attempts = attempts + 1, started_at = now(), updated_at = now()
-      WHERE id = ${jobId} AND status IN ${sql(allowedFrom("processing"))}
-      RETURNING image_id, attempts`;
+      UPDATE image_jobs j SET status = 'processing', attempts = j.attempts + 1, started_at = now(), updated_at = now()
+      FROM book_images i
+      WHERE j.id = ${jobId} AND i.id = j.image_id AND j.status IN ${sql(allowedFrom("processing"))}
+      RETURNING j.image_id, j.attempts, i.book_id, i.s3_key`;
   } catch (error) {
     throw storageError("claiming the job failed", error);
   }
+  const ids = claimed[0]
+    ? { jobId, bookId: claimed[0].book_id, imageId: claimed[0].image_id }
+    : { jobId, bookId: message.bookId, imageId: message.imageId };
+  const log = deps.logFor?.(ids) ?? silent;
+  const { bookId, imageId } = ids;
   if (claimed.length === 0) {
     const [row] = await sql<{ status: string }[]>`SELECT status FROM image_jobs WHERE id = ${jobId}`.catch((error) => {
       throw storageError("reading the job failed", error);
     });
-    if (!row) throw new JobNotFoundError(`job ${jobId} does not exist`);
+    if (!row) {
+      // The message exists, so its job is being created: the insert has not committed yet.
+      throw new JobNotReadyError(`job ${jobId} does not exist (yet)`, notReadyDelaySeconds(delivery.receiveCount));
+    }
     if (row.status === "completed" || row.status === "failed") {
       log.info("job already finished; duplicate delivery ignored", { status: row.status });
       return { outcome: "duplicate", jobId, status: row.status };
     }
-    // e.g. `pending`: the message overtook the API's own update; try again later.
-    throw new TransientJobError(`job ${jobId} is ${row.status}, not ready for processing`);
+    throw new TransientJobError(`job ${jobId} is ${row.status}, not claimable`);
   }
-  log.info("job started", { attempt: claimed[0].attempts, sourceKey });
+  // The claim's version: every later change of this run applies only while it is still the latest claim.
+  const attempt = claimed[0].attempts;
+  const sourceKey = claimed[0].s3_key;
+  log.info("job started", { attempt, sourceKey });
+  if (message.bookId !== bookId || message.imageId !== imageId || message.sourceKey !== sourceKey) {
+    log.warn("the message disagrees with the database; using the database", {
+      message: { bookId: message.bookId, imageId: message.imageId, sourceKey: message.sourceKey },
+    });
+  }
+
+  /** A change that matched no row: someone else moved the job. Logged, and the record is done. */
+  const superseded = async (what: string): Promise<ProcessJobResult> => {
+    const [row] = await sql<{ status: string; attempts: number }[]>`SELECT status, attempts FROM image_jobs WHERE id = ${jobId}`.catch(
+      () => [],
+    );
+    log.warn(`job lost the race: ${what} not recorded`, { attempt, status: row?.status, latestAttempt: row?.attempts });
+    return { outcome: "superseded", jobId, status: row?.status };
+  };
 
   try {
-    if (claimed[0].image_id !== imageId) {
-      throw new PermanentJobError(`job ${jobId} belongs to image ${claimed[0].image_id}, not ${imageId}`);
-    }
+    if (!sourceKey) throw new SourceMissingError(`photo ${imageId} has no copy in the bucket`);
     const bytes = await readSource(deps, sourceKey, deps.maxSourceBytes ?? 30 * 1024 * 1024);
-    const result = await deps.remover.remove(bytes, { maxInputPixels: deps.maxInputPixels, ...deps.output });
+    const result = await withTimeout(
+      deps.remover.remove(bytes, { maxInputPixels: deps.maxInputPixels, ...deps.output }),
+      Math.min(deps.processTimeoutMs ?? Number.POSITIVE_INFINITY, delivery.timeoutMs ?? Number.POSITIVE_INFINITY),
+    );
     const key = processedKey(bookId, imageId);
+    let completedRows: readonly unknown[];
     try {
       await deps.s3.send(new PutObjectCommand({ Bucket: deps.bucket, Key: key, Body: result.png, ContentType: "image/png" }));
     } catch (error) {
       throw storageError(`writing s3://${deps.bucket}/${key} failed`, error);
     }
     try {
-      await sql.begin(async (tx) => {
-        await tx`UPDATE book_images SET processed_key = ${key}, processed_at = now() WHERE id = ${imageId}`;
-        await tx`
+      // One statement, no transaction: postgres.js 3.4.9 crashes the process when a connection
+      // dies inside `sql.begin` (porsager/postgres#1208). The photo's cut-out is recorded only
+      // if the job's own update applied, so neither half is ever written alone.
+      completedRows = await sql`
+        WITH job AS (
           UPDATE image_jobs SET status = 'completed', completed_at = now(), updated_at = now(), last_error = NULL
-          WHERE id = ${jobId} AND status IN ${tx(allowedFrom("completed"))}`;
-      });
+          WHERE id = ${jobId} AND status = 'processing' AND attempts = ${attempt}
+          RETURNING id, image_id
+        ), photo AS (
+          UPDATE book_images SET processed_key = ${key}, processed_at = now() WHERE id IN (SELECT image_id FROM job)
+        )
+        SELECT id FROM job`;
     } catch (error) {
       throw storageError("recording the result failed", error);
     }
+    // A redelivery claimed the job while this run worked on it: that claim finishes it.
+    if (completedRows.length === 0) return await superseded("the completion");
     const ms = Math.round(performance.now() - started);
     log.info("job completed", { processedKey: key, width: result.width, height: result.height, ms });
     return { outcome: "completed", jobId, processedKey: key, width: result.width, height: result.height, ms };
   } catch (error) {
     const reason = errorMessage(error);
     if (error instanceof PermanentJobError) {
+      let failedRows: readonly unknown[];
       try {
-        await sql`
+        failedRows = await sql`
           UPDATE image_jobs SET status = 'failed', last_error = ${reason}, updated_at = now()
-          WHERE id = ${jobId} AND status IN ${sql(allowedFrom("failed"))}`;
+          WHERE id = ${jobId} AND status = 'processing' AND attempts = ${attempt}
+          RETURNING id`;
       } catch (dbError) {
         throw storageError("recording the failure failed", dbError);
       }
+      if (failedRows.length === 0) return await superseded("the permanent failure");
       log.warn("job failed permanently", { reason, error: (error as Error).name });
       return { outcome: "failed", jobId, reason };
     }
+    const { receiveCount, maxReceiveCount } = delivery;
+    if (receiveCount !== undefined && maxReceiveCount !== undefined && receiveCount >= maxReceiveCount) {
+      // The last receive: SQS moves the message to the DLQ once this record fails. The job ends
+      // `failed` now, so the retry sweep never re-sends it; a redrive brings it back on purpose.
+      const why = `dead-lettered after ${receiveCount} receives: ${reason}`.slice(0, 1000);
+      const marked = await sql`
+        UPDATE image_jobs SET status = 'failed', last_error = ${why}, updated_at = now()
+        WHERE id = ${jobId} AND status = 'processing' AND attempts = ${attempt}
+        RETURNING id`.catch((dbError: unknown) => {
+        log.error("could not mark the job dead-lettered", { error: errorMessage(dbError) });
+        return [];
+      });
+      log.error("job failed at its last receive; dead-lettered", { reason, receiveCount, marked: marked.length > 0 });
+      throw error;
+    }
     // Best effort: the record is redelivered either way, last_error only helps whoever looks.
-    await sql`UPDATE image_jobs SET last_error = ${reason}, updated_at = now() WHERE id = ${jobId} AND status = 'processing'`.catch(
-      () => {},
-    );
-    log.error("job failed, will be retried", { reason, error: (error as Error).name });
+    await sql`
+      UPDATE image_jobs SET last_error = ${reason}, updated_at = now()
+      WHERE id = ${jobId} AND status = 'processing' AND attempts = ${attempt}`.catch(() => {});
+    log.error("job failed, will be retried", { reason, error: (error as Error).name, receiveCount });
     throw error;
   }
 }

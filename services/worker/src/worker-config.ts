@@ -43,6 +43,10 @@ export const workerConfigSchema = z
     /** Longest edge of the cut-out; unset = the photo's size. */
     BG_MAX_OUTPUT_EDGE: optionalPositiveInt(),
     MAX_SOURCE_BYTES: envInt(30 * 1024 * 1024),
+    /** Background removal of one photo must finish within this, or the record fails and is retried (Lambda: also the time left). */
+    JOB_TIMEOUT_MS: envInt(300_000),
+    /** Lambda: a record starts only while the invocation has this much time left. */
+    RECORD_TIME_BUDGET_MS: envInt(20_000),
     /** Pixel limit checked from the header before decoding (decompression bombs). */
     MAX_INPUT_PIXELS: envInt(36_000_000),
     // Case-insensitive: Powertools and the Lambda console use "WARN", the core logger "warn".

@@ -1,7 +1,7 @@
 /**
  * `POST /api/v1/books/import/ebay`: listing → book → photos copied to S3 → first copied photo queued.
  *
- * The book and its photo rows are inserted in one transaction with `ON CONFLICT DO NOTHING`
+ * The book and its photo rows are inserted by one statement with `ON CONFLICT DO NOTHING`
  * on (source, item id), so two concurrent imports of one listing create one book; the loser
  * returns the existing book (200). Photo failures are recorded per photo and never fail the
  * import; the photo queued is the first one that actually copied, not position 0.
@@ -39,21 +39,31 @@ export async function importEbayListing(deps: Deps, listingUrl: string): Promise
 
   const listing = await deps.ebay.getItemByLegacyId(itemId);
   const now = deps.clock.now();
-  const inserted = await sql.begin(async (tx) => {
-    const [book] = await tx<{ id: string }[]>`
+  // One statement, no transaction: postgres.js 3.4.9 crashes the process when a connection
+  // dies inside `sql.begin` (porsager/postgres#1208). The photos are inserted only if the book
+  // was, so a lost connection leaves either both or neither.
+  const rows = await sql<{ book_id: string; id: string | null; position: number | null; source_url: string | null }[]>`
+    WITH book AS (
       INSERT INTO books (source, source_item_id, title, price_value, price_currency, condition, seller, item_url, specifics, created_at, updated_at)
       VALUES ('ebay', ${itemId}, ${listing.title}, ${listing.price?.value ?? null}, ${listing.price?.currency ?? null},
-              ${listing.condition}, ${listing.seller}, ${listing.itemUrl}, ${tx.json(listing.specifics)}, ${now}, ${now})
+              ${listing.condition}, ${listing.seller}, ${listing.itemUrl}, ${sql.json(listing.specifics)}, ${now}, ${now})
       ON CONFLICT (source, source_item_id) DO NOTHING
-      RETURNING id`;
-    if (!book) return undefined;
-    const images = listing.imageUrls.length
-      ? await tx<{ id: string; position: number; source_url: string }[]>`
-          INSERT INTO book_images ${tx(listing.imageUrls.map((url, position) => ({ book_id: book.id, position, source_url: url })))}
-          RETURNING id, position, source_url`
-      : [];
-    return { bookId: book.id, images: images.sort((a, b) => a.position - b.position) };
-  });
+      RETURNING id
+    ), photos AS (
+      INSERT INTO book_images (book_id, position, source_url)
+      SELECT book.id, (p.ord - 1)::int, p.url FROM book, unnest(${sql.array(listing.imageUrls)}::text[]) WITH ORDINALITY AS p(url, ord)
+      RETURNING id, position, source_url
+    )
+    SELECT book.id AS book_id, photos.id, photos.position, photos.source_url FROM book LEFT JOIN photos ON true`;
+  const inserted = rows.length
+    ? {
+        bookId: rows[0].book_id,
+        images: rows
+          .filter((r): r is PhotoRow & { book_id: string } => r.id !== null)
+          .map(({ id, position, source_url }) => ({ id, position, source_url }))
+          .sort((a, b) => a.position - b.position),
+      }
+    : undefined;
   if (!inserted) {
     // Lost the race to a concurrent import of the same listing.
     const [row] = await sql<{ id: string }[]>`SELECT id FROM books WHERE source = 'ebay' AND source_item_id = ${itemId}`;
@@ -115,6 +125,7 @@ async function queuePhotoOnce(deps: Deps, bookId: string): Promise<ImageJobRow |
     ), job AS (
       INSERT INTO image_jobs (image_id, status, created_at, updated_at)
       SELECT id, 'pending', ${now}, ${now} FROM photo
+      ON CONFLICT (image_id) WHERE status IN ('pending', 'queued', 'queue_failed', 'processing') DO NOTHING
       RETURNING id, image_id
     ), flag AS (
       UPDATE book_images SET is_primary = true

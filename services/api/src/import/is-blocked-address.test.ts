@@ -29,16 +29,32 @@ describe("isBlockedAddress", () => {
     "64:ff9b::a9fe:a9fe",
     "::127.0.0.1",
     "2001:db8::1",
+    // 6to4 (2002::/16) carries an IPv4 address in its second and third groups; blocked whole.
+    "2002:7f00:1::1",
+    "2002:a9fe:a9fe::1",
+    "2002:c0a8:101::",
+    // Teredo (2001::/32) tunnels to an IPv4 server and client.
+    "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+    "2001::1",
+    // Local-use NAT64 (64:ff9b:1::/48, RFC 8215).
+    "64:ff9b:1::a9fe:a9fe",
+    "64:ff9b:1:ffff::1",
     "not-an-ip",
     "",
   ])("blocks %s", (address) => {
     expect(isBlockedAddress(address)).toBe(true);
   });
 
-  it.each(["93.184.216.34", "8.8.8.8", "172.32.0.1", "192.169.0.1", "2606:4700:4700::1111", "::ffff:8.8.8.8", "2a00:1450:4001:80b::200e"])(
-    "allows %s",
-    (address) => {
-      expect(isBlockedAddress(address)).toBe(false);
-    },
-  );
+  it.each([
+    "93.184.216.34",
+    "8.8.8.8",
+    "172.32.0.1",
+    "192.169.0.1",
+    "2606:4700:4700::1111",
+    "::ffff:8.8.8.8",
+    "2a00:1450:4001:80b::200e",
+    "2001:4860:4860::8888",
+  ])("allows %s", (address) => {
+    expect(isBlockedAddress(address)).toBe(false);
+  });
 });

@@ -2,7 +2,9 @@
  * Addresses a photo download must never reach: loopback, private, link-local (the cloud
  * metadata service lives at 169.254.169.254 / fd00:ec2::254), CGNAT, multicast, reserved and
  * documentation ranges. IPv4-mapped (`::ffff:127.0.0.1`) and NAT64 (`64:ff9b::/96`) IPv6
- * addresses are judged by the IPv4 address inside them, so neither spelling slips through.
+ * addresses are judged by the IPv4 address inside them, so neither spelling slips through;
+ * the other ways to reach IPv4 through IPv6 — 6to4 (`2002::/16`), Teredo (`2001::/32`) and
+ * local-use NAT64 (`64:ff9b:1::/48`) — are blocked whole.
  */
 import { BlockList, isIP } from "node:net";
 
@@ -34,7 +36,13 @@ for (const [net, prefix] of [
   // IPv4-compatible (deprecated) addresses.
   ["::", 96],
   ["100::", 64],
+  // Teredo: tunnels to an IPv4 server and client, so it can reach IPv4 ranges blocked above.
+  ["2001::", 32],
   ["2001:db8::", 32],
+  // 6to4: the second and third groups are an IPv4 address (2002:7f00:1:: is 127.0.0.1's).
+  ["2002::", 16],
+  // Local-use NAT64 (RFC 8215): translated to IPv4 by a local gateway.
+  ["64:ff9b:1::", 48],
   ["fc00::", 7],
   ["fe80::", 10],
   ["fec0::", 10],

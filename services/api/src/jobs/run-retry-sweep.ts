@@ -6,6 +6,8 @@
  *   a crashed worker past its visibility timeout, an API cut off between creating a job and
  *   recording its send — the worker refuses a `pending` job, so nothing else would move it).
  *
+ * Every transition is a compare-and-set on the state and `attempts` the sweep read, so a worker
+ * that claims the job meanwhile wins; a `processing` job is re-sent but stays `processing`.
  * A job that has used up `JOB_MAX_SEND_ATTEMPTS` becomes `failed`. Jobs are claimed with
  * `FOR UPDATE SKIP LOCKED` and their `updated_at` bumped, so two sweeps (an interval and the
  * admin endpoint, or two Lambdas) never send the same job twice. The same function runs from
@@ -41,6 +43,7 @@ export async function runRetrySweep(
       s3_key: string | null;
       status: JobStatus;
       send_attempts: number;
+      attempts: number;
     }[]
   >`
     WITH picked AS (
@@ -57,7 +60,7 @@ export async function runRetrySweep(
     UPDATE image_jobs j SET updated_at = ${now}
     FROM picked, book_images i
     WHERE j.id = picked.id AND i.id = j.image_id
-    RETURNING j.id, j.image_id, i.book_id, i.s3_key, j.status, j.send_attempts`;
+    RETURNING j.id, j.image_id, i.book_id, i.s3_key, j.status, j.send_attempts, j.attempts`;
 
   const result: RetrySweepResult = { examined: claimed.length, requeued: 0, stillFailing: 0, gaveUp: 0 };
   for (const job of claimed) {
@@ -67,11 +70,18 @@ export async function runRetrySweep(
         : "the photo has no copy in the bucket";
       const updated = await sql`
         UPDATE image_jobs SET status = 'failed', last_error = ${why}, updated_at = ${now}
-        WHERE id = ${job.id} AND status = ${job.status} AND status IN ${sql(allowedFrom("failed"))}`;
-      if (updated.count > 0) result.gaveUp++;
+        WHERE id = ${job.id} AND status = ${job.status} AND attempts = ${job.attempts} AND status IN ${sql(allowedFrom("failed"))}
+        RETURNING id`;
+      if (updated.length > 0) result.gaveUp++;
+      else deps.log.warn("retry sweep lost the race: the job moved on before it was given up", { jobId: job.id, seen: job.status });
       continue;
     }
-    const sent = await sendImageJob(deps, { jobId: job.id, bookId: job.book_id, imageId: job.image_id, sourceKey: job.s3_key }, job.status);
+    const sent = await sendImageJob(
+      deps,
+      { jobId: job.id, bookId: job.book_id, imageId: job.image_id, sourceKey: job.s3_key },
+      job.status,
+      job.attempts,
+    );
     if (sent) result.requeued++;
     else result.stillFailing++;
   }

@@ -123,18 +123,17 @@ export function registerBookRoutes(app: App, deps: ApiDeps): void {
 
   app.openapi(processRoute, async (c) => {
     const { id, imageId } = c.req.valid("param");
-    const [image] = await deps.sql<{ id: string; copy_status: string; s3_key: string | null; active: boolean }[]>`
-      SELECT i.id, i.copy_status, i.s3_key,
-             EXISTS (SELECT 1 FROM image_jobs j WHERE j.image_id = i.id AND j.status IN ('pending', 'queued', 'processing')) AS active
-      FROM book_images i WHERE i.id = ${imageId} AND i.book_id = ${id}`;
+    const [image] = await deps.sql<{ id: string; copy_status: string; s3_key: string | null }[]>`
+      SELECT i.id, i.copy_status, i.s3_key FROM book_images i WHERE i.id = ${imageId} AND i.book_id = ${id}`;
     if (!image) throw new NotFoundError(`photo ${imageId} of book ${id} not found`);
     if (image.copy_status !== "copied" || !image.s3_key)
       throw new ConflictError("the photo was not copied to the bucket; nothing to process");
-    if (image.active) throw new ConflictError("the photo already has a pending, queued or processing job");
+    // The partial unique index image_jobs_one_active decides, not a check before the insert.
     const job = await queueImageProcessing(
       { ...deps, log: deps.log.child({ requestId: c.get("requestId") }) },
       { id: image.id, bookId: id, s3Key: image.s3_key },
     );
+    if (!job) throw new ConflictError("the photo already has an active job (pending, queued, queue_failed or processing)");
     return c.json(toImageJob(job), 202);
   });
 }

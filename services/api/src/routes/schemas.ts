@@ -111,7 +111,12 @@ export const sweepResultSchema = z
   .openapi("RetrySweepResult");
 
 export const redriveResultSchema = z
-  .object({ moved: z.number().int(), jobsReset: z.number().int(), invalid: z.number().int() })
+  .object({
+    moved: z.number().int().openapi({ description: "Messages re-sent, one per job" }),
+    jobsReset: z.number().int(),
+    duplicates: z.number().int().openapi({ description: "Further copies of a job already re-sent: deleted" }),
+    invalid: z.number().int(),
+  })
   .openapi("RedriveResult");
 
 export const healthSchema = z.object({ status: z.literal("ok") }).openapi("Health");

@@ -146,7 +146,7 @@ describe("IAM enforcement in the embedded stack", () => {
     const names = resourceNames(manifest, { environment: "local" });
     for (const [service, spec] of Object.entries(manifest.services)) {
       const used = calls.filter((c) => c.principal === service);
-      const unused: string[] = [];
+      let unused: string[] = [];
       for (const statement of spec.permissions) {
         for (const action of statement.actions) {
           for (const ref of statement.resources) {
@@ -157,6 +157,9 @@ describe("IAM enforcement in the embedded stack", () => {
           }
         }
       }
+      // s3:ListBucket only changes what a missing source object answers (404, not 403): the flow
+      // never reads a missing object, so it cannot show the call.
+      unused = unused.filter((p) => !(service === "worker" && p === "s3:ListBucket on bucket:images"));
       expect(unused, `${service} declares permissions the flow never used`).toEqual([]);
     }
   }, 300_000);

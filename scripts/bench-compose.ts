@@ -10,6 +10,8 @@
  * Needs a Docker engine and the pinned images (see docs/compose.md); says so and exits 2 otherwise.
  */
 import { spawn } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { loadManifest, repoRoot } from "@bluemoxon/core";
 import { composeSkipReason, startComposeStack } from "../tests/support/compose-stack.ts";
@@ -65,7 +67,12 @@ const median = (xs: number[]) => {
 };
 const sec = (ms: number) => (ms / 1000).toFixed(1);
 
-const listings = ["175598765432", "266012345678", "315209876543", "404411223344"].map((id) => `https://www.ebay.com/itm/${id}`);
+/** The eBay fixture's sample listings, as scripts/e2e.mjs finds them. */
+const fixtures = join(repoRoot, "services/ebay-fixture/fixtures");
+const listings = readdirSync(fixtures)
+  .filter((id) => existsSync(join(fixtures, id, "listing.json")))
+  .sort()
+  .map((id) => `https://www.ebay.com/itm/${id}`);
 
 async function measure(api: string, apiKey: string) {
   await e2e(api, apiKey, listings.slice(0, concurrency)); // warm every slot

@@ -251,6 +251,36 @@ describe("emulator with the AWS SDK v3", () => {
       services: ["sqs", "secretsmanager", "s3"],
     });
   });
+
+  it("aims an S3 fault at the objects under a key prefix, and refuses a key prefix elsewhere", async () => {
+    const admin = { authorization: `Bearer ${emulator.adminToken}` };
+    const Bucket = "it-fault-keys";
+    await aws.s3.send(new CreateBucketCommand({ Bucket }));
+    for (const Key of ["doomed/a.jpg", "fine/b.jpg"]) await aws.s3.send(new PutObjectCommand({ Bucket, Key, Body: "x" }));
+    const added = await fetch(`${emulator.url}/_emulator/faults`, {
+      method: "POST",
+      headers: admin,
+      body: JSON.stringify({ service: "s3", operation: "GetObject", keyPrefix: "doomed/" }),
+    });
+    expect(added.status).toBe(201);
+    const hit = await aws.s3.send(new GetObjectCommand({ Bucket, Key: "doomed/a.jpg" })).catch((e) => e);
+    expect(hit.$metadata.httpStatusCode).toBe(500);
+    const spared = await aws.s3.send(new GetObjectCommand({ Bucket, Key: "fine/b.jpg" }));
+    expect(await spared.Body?.transformToString()).toBe("x");
+    // A bucket-level call has no key: never hit by a key-aimed fault.
+    const listed = await aws.s3.send(new ListObjectsV2Command({ Bucket }));
+    expect(listed.KeyCount).toBe(2);
+    const report = await (await fetch(`${emulator.url}/_emulator/faults`, { headers: admin })).json();
+    expect(report.injections).toEqual([expect.objectContaining({ service: "s3", operation: "GetObject", key: "doomed/a.jpg" })]);
+    const refused = await fetch(`${emulator.url}/_emulator/faults`, {
+      method: "POST",
+      headers: admin,
+      body: JSON.stringify({ service: "sqs", keyPrefix: "doomed/" }),
+    });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain("keyPrefix");
+    emulator.faults.clear();
+  });
 });
 
 describe("emulator with IAM enforcement", () => {

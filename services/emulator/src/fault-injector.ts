@@ -13,6 +13,8 @@ export interface FaultSpec {
   operation?: string;
   /** Queue name, bucket name or secret name/ARN; any when unset. */
   resource?: string;
+  /** S3 only: hit calls on objects whose key starts with this (never a bucket-level call). */
+  keyPrefix?: string;
   /** Probability that a matching call is hit (default 1). */
   rate?: number;
   /** Hit at most this many calls (default unlimited). */
@@ -33,6 +35,8 @@ export interface Injection {
   service: ServiceName;
   operation: string;
   resource?: string;
+  /** The object key, for a fault aimed by `keyPrefix`. */
+  key?: string;
   at: string;
   error?: string;
   latencyMs?: number;
@@ -54,6 +58,8 @@ export class FaultInjector {
 
   add(spec: FaultSpec): string {
     if (!spec || !this.services.includes(spec.service)) throw new TypeError(`fault.service must be one of ${this.services.join(", ")}`);
+    if (spec.keyPrefix !== undefined && (spec.service !== "s3" || typeof spec.keyPrefix !== "string" || spec.keyPrefix === ""))
+      throw new TypeError("fault.keyPrefix must be a non-empty string, and only for s3");
     if (spec.rate !== undefined && !(spec.rate >= 0 && spec.rate <= 1)) throw new TypeError("fault.rate must be between 0 and 1");
     if (spec.count !== undefined && !(Number.isInteger(spec.count) && spec.count >= 0))
       throw new TypeError("fault.count must be a non-negative integer");
@@ -89,11 +95,13 @@ export class FaultInjector {
     operation: string,
     resource: string | undefined,
     errors: ServiceErrors,
+    key?: string,
   ): { latencyMs: number; error?: AwsServiceError } | undefined {
     for (const fault of this.faults.values()) {
       if (fault.service !== service) continue;
       if (fault.operation && fault.operation !== operation) continue;
       if (fault.resource && fault.resource !== resource) continue;
+      if (fault.keyPrefix !== undefined && !key?.startsWith(fault.keyPrefix)) continue;
       if (fault.count !== undefined && fault.injected >= fault.count) continue;
       if (fault.rate !== undefined && Math.random() >= fault.rate) continue;
       fault.injected++;
@@ -109,6 +117,7 @@ export class FaultInjector {
         service,
         operation,
         resource,
+        ...(key !== undefined && fault.keyPrefix !== undefined ? { key } : {}),
         at: new Date().toISOString(),
         error: error?.code,
         latencyMs: fault.latencyMs,

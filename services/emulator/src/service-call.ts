@@ -12,6 +12,8 @@ export interface ServiceCall {
   operation: string;
   /** Queue name, bucket name or secret name, for fault matching. */
   resource?: string;
+  /** The object key of an S3 call, for faults aimed at some objects of a bucket. */
+  key?: string;
   /** IAM checks, all of which must pass. */
   authorizations: Authorization[];
   /** `principal` is the caller's access key id (SQS SenderId). Faults and IAM have passed. */

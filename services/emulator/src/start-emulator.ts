@@ -149,7 +149,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       const call = service.route(req);
       operation = call.operation;
       if (faults.active) {
-        const fault = faults.match(service.name, call.operation, call.resource, service.errors);
+        const fault = faults.match(service.name, call.operation, call.resource, service.errors, call.key);
         if (fault?.latencyMs) await new Promise((r) => setTimeout(r, fault.latencyMs));
         if (fault?.error) throw fault.error;
       }

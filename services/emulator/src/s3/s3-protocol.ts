@@ -70,6 +70,7 @@ export class S3Protocol implements EmulatedService {
     return {
       operation: route?.operation ?? "Unsupported",
       resource: r.bucket || undefined,
+      key: hasKey ? r.key : undefined,
       authorizations: [{ action: route?.action ?? "s3:Unsupported", resource }, ...(route?.also?.(r) ?? [])],
       run: () => {
         if (expired) throw s3Error("AccessDenied", "Request has expired", 403, expired);

@@ -5,54 +5,38 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PutSecretValueCommand } from "@aws-sdk/client-secrets-manager";
 import type { Context } from "aws-lambda";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect } from "vitest";
 import { defaultManifestPath } from "../../packages/core/src/index.ts";
 import { buildApiDeps, createApp, createLambdaHandler, isPublicPath, startApiServer } from "../../services/api/src/index.ts";
-import { type ApiHarness, apiKey, startApiHarness } from "./support/api-harness.ts";
-import { secretValues } from "./support/aws-backend.ts";
-
-let h: ApiHarness | undefined;
-let skip: string | undefined;
-
-beforeAll(async () => {
-  const started = await startApiHarness();
-  if ("skip" in started) skip = started.skip;
-  else h = started;
-});
-afterAll(() => h?.close());
+import { apiKey, apiTest as it, secretValues } from "./support/api-harness.ts";
 
 const someUuid = "0b6f2b8e-3c1d-4f7a-9a51-2f0d8f3c9e11";
 
 describe("auth", () => {
-  it("answers 401 problem+json without a key or with a wrong one, 200 with the current or previous key", async (ctx) => {
-    if (skip) return ctx.skip(skip);
-    const none = await fetch(`${h!.api.url}/api/v1/books`);
+  it("answers 401 problem+json without a key or with a wrong one, 200 with the current or previous key", async ({ h }) => {
+    const none = await fetch(`${h.api.url}/api/v1/books`);
     expect(none.status).toBe(401);
     expect(none.headers.get("content-type")).toMatch(/^application\/problem\+json/);
     expect((await none.json()).detail).toMatch(/missing/);
-    expect((await h!.call("/api/v1/books", { headers: { "x-api-key": "nope" } })).status).toBe(401);
-    expect((await h!.call("/api/v1/books", { headers: { "x-api-key": "" } })).status).toBe(401);
-    expect((await h!.call("/api/v1/books")).status).toBe(200);
-    expect((await h!.call("/api/v1/books", { headers: { "x-api-key": "test-key-previous" } })).status).toBe(200);
+    expect((await h.call("/api/v1/books", { headers: { "x-api-key": "nope" } })).status).toBe(401);
+    expect((await h.call("/api/v1/books", { headers: { "x-api-key": "" } })).status).toBe(401);
+    expect((await h.call("/api/v1/books")).status).toBe(200);
+    expect((await h.call("/api/v1/books", { headers: { "x-api-key": "test-key-previous" } })).status).toBe(200);
   });
 
-  it("accepts a rotated key without a restart and stops accepting the dropped one", async (ctx) => {
-    if (skip) return ctx.skip(skip);
-    const SecretId = h!.aws.provisioned.secrets["api-key"].name;
-    await h!.aws.clients.secrets.send(
-      new PutSecretValueCommand({ SecretId, SecretString: JSON.stringify({ keys: ["rotated-key-2026"] }) }),
-    );
+  it("accepts a rotated key without a restart and stops accepting the dropped one", async ({ h }) => {
+    const SecretId = h.provisioned.secrets["api-key"].name;
+    await h.aws.clients.secrets.send(new PutSecretValueCommand({ SecretId, SecretString: JSON.stringify({ keys: ["rotated-key-2026"] }) }));
     try {
-      expect((await h!.call("/api/v1/books", { headers: { "x-api-key": "rotated-key-2026" } })).status).toBe(200);
-      expect((await h!.call("/api/v1/books")).status).toBe(401);
+      expect((await h.call("/api/v1/books", { headers: { "x-api-key": "rotated-key-2026" } })).status).toBe(200);
+      expect((await h.call("/api/v1/books")).status).toBe(401);
     } finally {
-      await h!.aws.clients.secrets.send(new PutSecretValueCommand({ SecretId, SecretString: secretValues["api-key"] }));
+      await h.aws.clients.secrets.send(new PutSecretValueCommand({ SecretId, SecretString: secretValues["api-key"] }));
     }
   });
 
-  it("answers 503, not 401, when the key secret cannot be read", async (ctx) => {
-    if (skip) return ctx.skip(skip);
-    const api = await h!.startApi({ API_KEY_SECRET_ID: "bluemoxon-local/no-such-secret" });
+  it("answers 503, not 401, when the key secret cannot be read", async ({ h }) => {
+    const api = await h.startApi({ API_KEY_SECRET_ID: "bluemoxon-local/no-such-secret" });
     const res = await fetch(`${api.url}/api/v1/books`, { headers: { "x-api-key": apiKey } });
     expect(res.status).toBe(503);
     expect(res.headers.get("content-type")).toMatch(/^application\/problem\+json/);
@@ -61,12 +45,11 @@ describe("auth", () => {
     expect((await fetch(`${api.url}/health`)).status).toBe(200);
   });
 
-  it("refuses to start with an empty API_KEY_SECRET_ID, naming the variable", async (ctx) => {
-    if (skip) return ctx.skip(skip);
-    await expect(startApiServer({ env: { ...h!.env, API_KEY_SECRET_ID: "  " }, aws: h!.aws.clients })).rejects.toThrow(
+  it("refuses to start with an empty API_KEY_SECRET_ID, naming the variable", async ({ h }) => {
+    await expect(startApiServer({ env: { ...h.env, API_KEY_SECRET_ID: "  " }, aws: h.aws.clients })).rejects.toThrow(
       /API_KEY_SECRET_ID is required/,
     );
-    const { API_KEY_SECRET_ID: _, ...withoutKey } = h!.env;
+    const { API_KEY_SECRET_ID: _, ...withoutKey } = h.env;
     const cli = spawnSync(process.execPath, ["--import", "tsx", "services/api/src/server.ts"], {
       env: { ...process.env, ...withoutKey, API_KEY_SECRET_ID: "" },
       encoding: "utf8",
@@ -79,10 +62,9 @@ describe("auth", () => {
 });
 
 describe("server.ts", () => {
-  it("prints its URL, serves, and exits 0 on SIGTERM", async (ctx) => {
-    if (skip) return ctx.skip(skip);
+  it("prints its URL, serves, and exits 0 on SIGTERM", async ({ h }) => {
     const child = spawn(process.execPath, ["--import", "tsx", "services/api/src/server.ts"], {
-      env: { ...process.env, ...h!.env, RETRY_SWEEP_INTERVAL_SECONDS: "1" },
+      env: { ...process.env, ...h.env, RETRY_SWEEP_INTERVAL_SECONDS: "1" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -106,9 +88,8 @@ describe("server.ts", () => {
 });
 
 describe("OpenAPI", () => {
-  it("documents every registered route, and every non-public route refuses a request without a key", async (ctx) => {
-    if (skip) return ctx.skip(skip);
-    const doc = await (await fetch(`${h!.api.url}/openapi.json`)).json();
+  it("documents every registered route, and every non-public route refuses a request without a key", async ({ h }) => {
+    const doc = await (await fetch(`${h.api.url}/openapi.json`)).json();
     expect(doc.openapi).toMatch(/^3\.1/);
     const documented = new Set<string>();
     for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, { security?: unknown[]; responses: object }>>)) {
@@ -117,7 +98,7 @@ describe("OpenAPI", () => {
         expect(Object.keys(op.responses).length, `${method} ${path} responses`).toBeGreaterThan(0);
         if (isPublicPath(path)) continue;
         expect(op.security, `${method} ${path} declares its security`).toEqual([{ ApiKey: [] }]);
-        const url = `${h!.api.url}${path.replace(/\{[^}]+\}/g, someUuid)}`;
+        const url = `${h.api.url}${path.replace(/\{[^}]+\}/g, someUuid)}`;
         const res = await fetch(url, {
           method: method.toUpperCase(),
           headers: { "content-type": "application/json" },
@@ -128,14 +109,14 @@ describe("OpenAPI", () => {
     }
     // Every route the app registered (not middleware) must be in the document, except the
     // public pages that are not API (the description itself, Swagger UI, the dashboard page).
-    const app = createApp(h!.api.deps);
+    const app = createApp(h.api.deps);
     const registered = app.routes
       .filter((r) => r.method !== "ALL" && (r.path === "/health" || !isPublicPath(r.path)))
       .map((r) => `${r.method} ${r.path.replace(/:([A-Za-z]+)/g, "{$1}")}`);
     expect(registered.length).toBeGreaterThanOrEqual(10);
     for (const route of registered) expect(documented, `${route} is undocumented`).toContain(route);
     expect(doc.components.securitySchemes.ApiKey).toMatchObject({ type: "apiKey", in: "header", name: "X-API-Key" });
-    const docs = await fetch(`${h!.api.url}/docs`);
+    const docs = await fetch(`${h.api.url}/docs`);
     expect(docs.status).toBe(200);
     expect(await docs.text()).toMatch(/swagger/i);
   });
@@ -156,9 +137,8 @@ describe("bad input is a 4xx problem, never a 5xx", () => {
     ["unknown book", "GET", `/api/v1/books/${someUuid}`, undefined, 404],
     ["unknown job", "GET", `/api/v1/image-jobs/${someUuid}`, undefined, 404],
     ["unknown route", "GET", "/api/v1/nothing-here", undefined, 404],
-  ])("%s → %i", async ([, method, path, body, status], ctx) => {
-    if (skip) return ctx.skip(skip);
-    const res = await h!.call(path, { method, body, headers: { "content-type": "application/json" } });
+  ])("%s → %i", async ([, method, path, body, status], { h }) => {
+    const res = await h.call(path, { method, body, headers: { "content-type": "application/json" } });
     expect(res.status).toBe(status);
     expect(res.headers.get("content-type")).toMatch(/^application\/problem\+json/);
     const text = await res.text();
@@ -166,20 +146,18 @@ describe("bad input is a 4xx problem, never a 5xx", () => {
     expect(JSON.parse(text)).toMatchObject({ status, title: expect.any(String) });
   });
 
-  it("sets secure headers and a request id", async (ctx) => {
-    if (skip) return ctx.skip(skip);
-    const res = await fetch(`${h!.api.url}/health`);
+  it("sets secure headers and a request id", async ({ h }) => {
+    const res = await fetch(`${h.api.url}/health`);
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
     expect(res.headers.get("x-request-id")).toBeTruthy();
   });
 });
 
 describe("health", () => {
-  it("/health is public and touches nothing; /health/deep reports every dependency with latency", async (ctx) => {
-    if (skip) return ctx.skip(skip);
-    expect(await (await fetch(`${h!.api.url}/health`)).json()).toEqual({ status: "ok" });
-    expect((await fetch(`${h!.api.url}/health/deep`)).status).toBe(401);
-    const res = await h!.call("/health/deep");
+  it("/health is public and touches nothing; /health/deep reports every dependency with latency", async ({ h }) => {
+    expect(await (await fetch(`${h.api.url}/health`)).json()).toEqual({ status: "ok" });
+    expect((await fetch(`${h.api.url}/health/deep`)).status).toBe(401);
+    const res = await h.call("/health/deep");
     const body = await res.json();
     expect(res.status).toBe(200);
     expect(body.checks.map((c: { name: string }) => c.name).sort()).toEqual(
@@ -190,14 +168,13 @@ describe("health", () => {
     for (const c of body.checks) expect(c.latencyMs).toBeGreaterThanOrEqual(0);
   });
 
-  it("/health/deep answers 503 and names a queue of pipeline.json that does not exist", async (ctx) => {
-    if (skip) return ctx.skip(skip);
+  it("/health/deep answers 503 and names a queue of pipeline.json that does not exist", async ({ h }) => {
     const manifest = JSON.parse(readFileSync(defaultManifestPath, "utf8"));
     manifest.queues["ghost-queue"] = { ...manifest.queues["image-processing"] };
     delete manifest.$schema;
     const path = join(mkdtempSync(join(tmpdir(), "bmx-manifest-")), "pipeline.json");
     writeFileSync(path, JSON.stringify(manifest));
-    const api = await h!.startApi({ PIPELINE_MANIFEST: path });
+    const api = await h.startApi({ PIPELINE_MANIFEST: path });
     const res = await fetch(`${api.url}/health/deep`, { headers: { "x-api-key": apiKey } });
     expect(res.status).toBe(503);
     const body = await res.json();
@@ -208,9 +185,8 @@ describe("health", () => {
 });
 
 describe("Lambda entry", () => {
-  it("answers an API Gateway v2 event, runs the sweep on a schedule event, and migrates on request", async (ctx) => {
-    if (skip) return ctx.skip(skip);
-    const handler = createLambdaHandler(() => buildApiDeps({ env: h!.env, aws: h!.aws.clients }));
+  it("answers an API Gateway v2 event, runs the sweep on a schedule event, and migrates on request", async ({ h }) => {
+    const handler = createLambdaHandler(() => buildApiDeps({ env: h.env, aws: h.aws.clients }));
     const context = { awsRequestId: "req-1", functionName: "bluemoxon-local-api" } as unknown as Context;
     const event = {
       version: "2.0",

@@ -4,22 +4,18 @@
  * a 3 MB POST, then two GETs — each must get its own answer.
  */
 import { Agent, request } from "node:http";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ApiHarness, apiKey, startApiHarness } from "./support/api-harness.ts";
+import { describe, expect } from "vitest";
+import { type ApiHarness, apiKey, apiTest as it } from "./support/api-harness.ts";
 
-let h: ApiHarness | undefined;
-let skip: string | undefined;
-
-beforeAll(async () => {
-  const started = await startApiHarness();
-  if ("skip" in started) skip = started.skip;
-  else h = started;
-});
-afterAll(() => h?.close());
-
-function send(agent: Agent, method: string, path: string, body?: Buffer): Promise<{ status: number; text: string; connection?: string }> {
+function send(
+  h: ApiHarness,
+  agent: Agent,
+  method: string,
+  path: string,
+  body?: Buffer,
+): Promise<{ status: number; text: string; connection?: string }> {
   return new Promise((resolve, reject) => {
-    const url = new URL(path, h!.api.url);
+    const url = new URL(path, h.api.url);
     const req = request(
       url,
       {
@@ -45,19 +41,18 @@ function send(agent: Agent, method: string, path: string, body?: Buffer): Promis
 }
 
 describe("a refused oversized body", () => {
-  it("answers 413 and the next two requests on the connection get their own answers", async (ctx) => {
-    if (skip) return ctx.skip(skip);
+  it("answers 413 and the next two requests on the connection get their own answers", async ({ h }) => {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     try {
       const big = Buffer.from(JSON.stringify({ url: `https://www.ebay.com/itm/1?pad=${"x".repeat(3 * 1024 * 1024)}` }));
-      const refused = await send(agent, "POST", "/api/v1/books/import/ebay", big).catch((error: Error) => ({
+      const refused = await send(h, agent, "POST", "/api/v1/books/import/ebay", big).catch((error: Error) => ({
         status: -1,
         text: error.message,
       }));
       expect(refused.status).toBe(413);
       expect("connection" in refused && refused.connection).toBe("close");
-      const first = await send(agent, "GET", "/health");
-      const second = await send(agent, "GET", "/api/v1/books?limit=1");
+      const first = await send(h, agent, "GET", "/health");
+      const second = await send(h, agent, "GET", "/api/v1/books?limit=1");
       expect([first.status, second.status]).toEqual([200, 200]);
       expect(JSON.parse(first.text)).toEqual({ status: "ok" });
       expect(JSON.parse(second.text)).toHaveProperty("items");

@@ -6,20 +6,10 @@
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect } from "vitest";
 import { migrate, migrationsDir } from "../../packages/core/src/index.ts";
 import { createTestDatabase } from "../support/test-database.ts";
-import { type ApiHarness, startApiHarness } from "./support/api-harness.ts";
-
-let h: ApiHarness | undefined;
-let skip: string | undefined;
-
-beforeAll(async () => {
-  const started = await startApiHarness();
-  if ("skip" in started) skip = started.skip;
-  else h = started;
-});
-afterAll(() => h?.close());
+import { type ApiHarness, apiTest as it } from "./support/api-harness.ts";
 
 let item = 0;
 async function seedPhoto(sql: ApiHarness["db"]["sql"]) {
@@ -32,9 +22,8 @@ async function seedPhoto(sql: ApiHarness["db"]["sql"]) {
 }
 
 describe("one active job per photo", () => {
-  it("refuses a second active job for a photo in SQL, but allows one after the first finished", async (ctx) => {
-    if (skip) return ctx.skip(skip);
-    const sql = h!.db.sql;
+  it("refuses a second active job for a photo in SQL, but allows one after the first finished", async ({ h }) => {
+    const sql = h.db.sql;
     const { imageId } = await seedPhoto(sql);
     await sql`INSERT INTO image_jobs (image_id, status) VALUES (${imageId}, 'processing')`;
     for (const status of ["pending", "queued", "queue_failed", "processing"]) {
@@ -47,21 +36,19 @@ describe("one active job per photo", () => {
     await sql`INSERT INTO image_jobs (image_id, status) VALUES (${imageId}, 'failed')`;
   });
 
-  it("answers concurrent reprocess requests with one 202 and 409 for the rest", async (ctx) => {
-    if (skip) return ctx.skip(skip);
-    const { bookId, imageId } = await seedPhoto(h!.db.sql);
+  it("answers concurrent reprocess requests with one 202 and 409 for the rest", async ({ h }) => {
+    const { bookId, imageId } = await seedPhoto(h.db.sql);
     const answers = await Promise.all(
-      Array.from({ length: 6 }, () => h!.call(`/api/v1/books/${bookId}/images/${imageId}/process`, { method: "POST" })),
+      Array.from({ length: 6 }, () => h.call(`/api/v1/books/${bookId}/images/${imageId}/process`, { method: "POST" })),
     );
     expect(answers.map((a) => a.status).sort()).toEqual([202, 409, 409, 409, 409, 409]);
     const conflict = await answers.find((a) => a.status === 409)!.json();
     expect(conflict.detail).toMatch(/already has an active job/);
-    const jobs = await h!.db.sql`SELECT status FROM image_jobs WHERE image_id = ${imageId}`;
+    const jobs = await h.db.sql`SELECT status FROM image_jobs WHERE image_id = ${imageId}`;
     expect(jobs).toHaveLength(1);
   });
 
-  it("migration 0002 fails all but the newest of duplicate active jobs, with a reason", async (ctx) => {
-    if (skip) return ctx.skip(skip);
+  it("migration 0002 fails all but the newest of duplicate active jobs, with a reason", async ({ h: _skipsWithoutTheHarness }) => {
     const db = await createTestDatabase();
     const onlyFirst = mkdtempSync(join(tmpdir(), "bmx-mig-0001-"));
     try {

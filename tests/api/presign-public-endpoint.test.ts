@@ -1,24 +1,13 @@
 /** Presigned photo URLs use S3_PUBLIC_ENDPOINT when browsers reach S3 by another name (compose). */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ApiHarness, startApiHarness } from "./support/api-harness.ts";
+import { describe, expect } from "vitest";
+import { apiTest as it } from "./support/api-harness.ts";
 import { nextItemId, writeListing } from "./support/write-listing.ts";
 
-let h: ApiHarness | undefined;
-let skip: string | undefined;
-
-beforeAll(async () => {
-  const started = await startApiHarness();
-  if ("skip" in started) skip = started.skip;
-  else h = started;
-});
-afterAll(() => h?.close());
-
 describe("S3_PUBLIC_ENDPOINT", () => {
-  it("signs photo URLs for the public endpoint, and for the API's own endpoint without it", async (ctx) => {
-    if (skip) return ctx.skip(skip);
+  it("signs photo URLs for the public endpoint, and for the API's own endpoint without it", async ({ h }) => {
     const id = nextItemId();
-    writeListing(h!.listingsDir, id, ["front.jpg"]);
-    const imported = await h!.call("/api/v1/books/import/ebay", {
+    writeListing(h.listingsDir, id, ["front.jpg"]);
+    const imported = await h.call("/api/v1/books/import/ebay", {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ url: `https://www.ebay.com/itm/${id}` }),
@@ -26,10 +15,10 @@ describe("S3_PUBLIC_ENDPOINT", () => {
     expect(imported.status).toBe(201);
     const { book } = (await imported.json()) as { book: { id: string } };
 
-    const internal = (await (await h!.call(`/api/v1/books/${book.id}`)).json()) as { photos: { originalUrl: string }[] };
-    expect(new URL(internal.photos[0].originalUrl).origin).toBe(new URL(h!.aws.endpoint).origin);
+    const internal = (await (await h.call(`/api/v1/books/${book.id}`)).json()) as { photos: { originalUrl: string }[] };
+    expect(new URL(internal.photos[0].originalUrl).origin).toBe(new URL(h.aws.endpoint).origin);
 
-    const publicApi = await h!.startApi({ S3_PUBLIC_ENDPOINT: "http://localhost:4566" });
+    const publicApi = await h.startApi({ S3_PUBLIC_ENDPOINT: "http://localhost:4566" });
     const res = await fetch(`${publicApi.url}/api/v1/books/${book.id}`, { headers: { "x-api-key": "test-key-current" } });
     const detail = (await res.json()) as { photos: { originalUrl: string }[] };
     const url = new URL(detail.photos[0].originalUrl);
@@ -37,8 +26,7 @@ describe("S3_PUBLIC_ENDPOINT", () => {
     expect(url.searchParams.get("X-Amz-Signature")).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  it("rejects a value that is not a URL, naming the variable", async (ctx) => {
-    if (skip) return ctx.skip(skip);
-    await expect(h!.startApi({ S3_PUBLIC_ENDPOINT: "localhost 4566" })).rejects.toThrow(/S3_PUBLIC_ENDPOINT must be a URL/);
+  it("rejects a value that is not a URL, naming the variable", async ({ h }) => {
+    await expect(h.startApi({ S3_PUBLIC_ENDPOINT: "localhost 4566" })).rejects.toThrow(/S3_PUBLIC_ENDPOINT must be a URL/);
   });
 });

@@ -1,29 +1,19 @@
 /** The retry sweep's rules (backoff, staleness, attempt limit, batch bound, no double sends) and the DLQ redrive. */
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect } from "vitest";
 import { type JobStatus, parseImageJobMessage } from "../../packages/core/src/index.ts";
 import { type ApiDeps, redriveDeadLetters, runRetrySweep } from "../../services/api/src/index.ts";
 import { sendImageJob } from "../../services/api/src/jobs/queue-image-processing.ts";
 import { processJob } from "../../services/worker/src/process-job.ts";
-import { type ApiHarness, startApiHarness } from "./support/api-harness.ts";
-
-let h: ApiHarness | undefined;
-let skip: string | undefined;
-
-beforeAll(async () => {
-  const started = await startApiHarness();
-  if ("skip" in started) skip = started.skip;
-  else h = started;
-});
-afterAll(() => h?.close());
+import { type ApiHarness, apiTest as it } from "./support/api-harness.ts";
 
 const t0 = new Date("2026-11-29T08:00:00Z");
 let item = 0;
 
 /** A book with one copied photo and a job in the given state, last touched at `updatedAt`. */
-async function seedJob(status: JobStatus, sendAttempts: number, updatedAt = t0): Promise<string> {
-  const sql = h!.db.sql;
+async function seedJob(h: ApiHarness, status: JobStatus, sendAttempts: number, updatedAt = t0): Promise<string> {
+  const sql = h.db.sql;
   const [book] =
     await sql`INSERT INTO books (source, source_item_id, title) VALUES ('ebay', ${`sweep-${++item}`}, 'Sweep book') RETURNING id`;
   const [image] = await sql`
@@ -36,13 +26,13 @@ async function seedJob(status: JobStatus, sendAttempts: number, updatedAt = t0):
   return job.id;
 }
 
-async function jobRow(id: string) {
-  const [row] = await h!.db.sql`SELECT status, send_attempts, last_error, updated_at FROM image_jobs WHERE id = ${id}`;
+async function jobRow(h: ApiHarness, id: string) {
+  const [row] = await h.db.sql`SELECT status, send_attempts, last_error, updated_at FROM image_jobs WHERE id = ${id}`;
   return row;
 }
 
-function depsAt(now: Date, config: Partial<ApiDeps["config"]> = {}): ApiDeps {
-  const base = h!.api.deps;
+function depsAt(h: ApiHarness, now: Date, config: Partial<ApiDeps["config"]> = {}): ApiDeps {
+  const base = h.api.deps;
   return {
     ...base,
     clock: { now: () => now },
@@ -60,70 +50,70 @@ function depsAt(now: Date, config: Partial<ApiDeps["config"]> = {}): ApiDeps {
 const at = (seconds: number) => new Date(t0.getTime() + seconds * 1000);
 
 describe("runRetrySweep", () => {
-  it("waits for the backoff of a queue_failed job (10 s × 2^(attempts−1)) before re-sending it", async (ctx) => {
-    if (skip) return ctx.skip(skip);
-    await h!.db.sql`DELETE FROM books`;
-    const id = await seedJob("queue_failed", 3); // backoff 40 s
-    expect(await runRetrySweep(depsAt(at(39)))).toMatchObject({ examined: 0 });
-    expect((await jobRow(id)).status).toBe("queue_failed");
-    expect(await runRetrySweep(depsAt(at(41)))).toMatchObject({ examined: 1, requeued: 1 });
-    expect(await jobRow(id)).toMatchObject({ status: "queued", send_attempts: 4, last_error: null });
+  it("waits for the backoff of a queue_failed job (10 s × 2^(attempts−1)) before re-sending it", async ({ h }) => {
+    await h.db.sql`DELETE FROM books`;
+    const id = await seedJob(h, "queue_failed", 3); // backoff 40 s
+    expect(await runRetrySweep(depsAt(h, at(39)))).toMatchObject({ examined: 0 });
+    expect((await jobRow(h, id)).status).toBe("queue_failed");
+    expect(await runRetrySweep(depsAt(h, at(41)))).toMatchObject({ examined: 1, requeued: 1 });
+    expect(await jobRow(h, id)).toMatchObject({ status: "queued", send_attempts: 4, last_error: null });
   });
 
-  it("re-sends queued/processing jobs only once they are stale, and never touches finished ones", async (ctx) => {
-    if (skip) return ctx.skip(skip);
-    await h!.db.sql`DELETE FROM books`;
-    const staleQueued = await seedJob("queued", 1, at(0));
-    const staleProcessing = await seedJob("processing", 1, at(0));
-    const fresh = await seedJob("queued", 1, at(500));
-    const done = await seedJob("completed", 1, at(0));
-    const failed = await seedJob("failed", 1, at(0));
-    const result = await runRetrySweep(depsAt(at(700)));
+  it("re-sends queued/processing jobs only once they are stale, and never touches finished ones", async ({ h }) => {
+    await h.db.sql`DELETE FROM books`;
+    const staleQueued = await seedJob(h, "queued", 1, at(0));
+    const staleProcessing = await seedJob(h, "processing", 1, at(0));
+    const fresh = await seedJob(h, "queued", 1, at(500));
+    const done = await seedJob(h, "completed", 1, at(0));
+    const failed = await seedJob(h, "failed", 1, at(0));
+    const result = await runRetrySweep(depsAt(h, at(700)));
     expect(result).toMatchObject({ examined: 2, requeued: 2 });
-    expect((await jobRow(staleQueued)).status).toBe("queued");
-    expect((await jobRow(staleQueued)).send_attempts).toBe(2);
+    expect((await jobRow(h, staleQueued)).status).toBe("queued");
+    expect((await jobRow(h, staleQueued)).send_attempts).toBe(2);
     // Re-sent, but still processing: the last claim is the truth until a worker claims it again.
-    expect(await jobRow(staleProcessing)).toMatchObject({ status: "processing", send_attempts: 2 });
-    expect((await jobRow(fresh)).send_attempts).toBe(1);
-    expect((await jobRow(done)).status).toBe("completed");
-    expect((await jobRow(failed)).status).toBe("failed");
+    expect(await jobRow(h, staleProcessing)).toMatchObject({ status: "processing", send_attempts: 2 });
+    expect((await jobRow(h, fresh)).send_attempts).toBe(1);
+    expect((await jobRow(h, done)).status).toBe("completed");
+    expect((await jobRow(h, failed)).status).toBe("failed");
   });
 
-  it("marks a job failed once it has used up its send attempts", async (ctx) => {
-    if (skip) return ctx.skip(skip);
-    await h!.db.sql`DELETE FROM books`;
-    const id = await seedJob("queue_failed", 5);
-    expect(await runRetrySweep(depsAt(at(10_000)))).toMatchObject({ gaveUp: 1, requeued: 0 });
-    expect(await jobRow(id)).toMatchObject({ status: "failed", last_error: expect.stringMatching(/gave up after 5 send attempts/) });
+  it("marks a job failed once it has used up its send attempts", async ({ h }) => {
+    await h.db.sql`DELETE FROM books`;
+    const id = await seedJob(h, "queue_failed", 5);
+    expect(await runRetrySweep(depsAt(h, at(10_000)))).toMatchObject({ gaveUp: 1, requeued: 0 });
+    expect(await jobRow(h, id)).toMatchObject({ status: "failed", last_error: expect.stringMatching(/gave up after 5 send attempts/) });
   });
 
-  it("takes a bounded batch, and two concurrent sweeps never send the same job twice", async (ctx) => {
-    if (skip) return ctx.skip(skip);
-    await h!.db.sql`DELETE FROM books`;
-    const ids = await Promise.all([1, 2, 3, 4, 5].map(() => seedJob("queue_failed", 1)));
-    expect(await runRetrySweep(depsAt(at(100)), { limit: 2 })).toMatchObject({ examined: 2, requeued: 2 });
-    const [a, b] = await Promise.all([runRetrySweep(depsAt(at(100))), runRetrySweep(depsAt(at(100)))]);
+  it("takes a bounded batch, and two concurrent sweeps never send the same job twice", async ({ h }) => {
+    await h.db.sql`DELETE FROM books`;
+    const ids = await Promise.all([1, 2, 3, 4, 5].map(() => seedJob(h, "queue_failed", 1)));
+    expect(await runRetrySweep(depsAt(h, at(100)), { limit: 2 })).toMatchObject({ examined: 2, requeued: 2 });
+    const [a, b] = await Promise.all([runRetrySweep(depsAt(h, at(100))), runRetrySweep(depsAt(h, at(100)))]);
     expect(a.requeued + b.requeued).toBe(3);
-    const rows = await Promise.all(ids.map(jobRow));
+    const rows = await Promise.all(ids.map((id) => jobRow(h, id)));
     expect(rows.map((r) => [r.status, r.send_attempts])).toEqual(ids.map(() => ["queued", 2]));
   });
 
-  it("leaves a job queue_failed with the error when the send fails again", async (ctx) => {
-    if (skip) return ctx.skip(skip);
-    await h!.db.sql`DELETE FROM books`;
-    const id = await seedJob("queue_failed", 1);
-    h!.aws.failSends(1);
-    expect(await runRetrySweep(depsAt(at(100)))).toMatchObject({ stillFailing: 1 });
-    expect(await jobRow(id)).toMatchObject({ status: "queue_failed", send_attempts: 2, last_error: expect.stringMatching(/send failed/) });
+  it("leaves a job queue_failed with the error when the send fails again", async ({ h }) => {
+    await h.db.sql`DELETE FROM books`;
+    const id = await seedJob(h, "queue_failed", 1);
+    h.aws.failNext("sqs", "SendMessage");
+    expect(await runRetrySweep(depsAt(h, at(100)))).toMatchObject({ stillFailing: 1 });
+    expect(await jobRow(h, id)).toMatchObject({
+      status: "queue_failed",
+      send_attempts: 2,
+      last_error: expect.stringMatching(/send failed/),
+    });
   });
 });
 
 describe("the sweep racing a slow worker", () => {
-  it("re-sends a stale processing job without pretending it waits in the queue; the slow worker's completion still lands", async (ctx) => {
-    if (skip) return ctx.skip(skip);
-    await h!.db.sql`DELETE FROM books`;
-    const id = await seedJob("queued", 1, at(0));
-    const [row] = await h!.db
+  it("re-sends a stale processing job without pretending it waits in the queue; the slow worker's completion still lands", async ({
+    h,
+  }) => {
+    await h.db.sql`DELETE FROM books`;
+    const id = await seedJob(h, "queued", 1, at(0));
+    const [row] = await h.db
       .sql`SELECT i.book_id, i.id AS image_id, i.s3_key FROM image_jobs j JOIN book_images i ON i.id = j.image_id WHERE j.id = ${id}`;
     const body = JSON.stringify({ v: 1, jobId: id, bookId: row.book_id, imageId: row.image_id, sourceKey: row.s3_key });
     let release!: () => void;
@@ -147,7 +137,7 @@ describe("the sweep racing a slow worker", () => {
       },
     } as unknown as S3Client;
     const worker = processJob(body, {
-      sql: h!.db.sql,
+      sql: h.db.sql,
       s3,
       bucket: "test",
       remover: {
@@ -160,33 +150,32 @@ describe("the sweep racing a slow worker", () => {
     });
     await inRemover;
     // The worker has been at it for longer than JOB_STALE_SECONDS: the sweep takes it for lost.
-    await h!.db.sql`UPDATE image_jobs SET updated_at = ${at(0)} WHERE id = ${id}`;
-    expect(await runRetrySweep(depsAt(at(700)))).toMatchObject({ examined: 1, requeued: 1 });
-    expect(await jobRow(id)).toMatchObject({ status: "processing", send_attempts: 2 });
+    await h.db.sql`UPDATE image_jobs SET updated_at = ${at(0)} WHERE id = ${id}`;
+    expect(await runRetrySweep(depsAt(h, at(700)))).toMatchObject({ examined: 1, requeued: 1 });
+    expect(await jobRow(h, id)).toMatchObject({ status: "processing", send_attempts: 2 });
     release();
     expect(await worker).toMatchObject({ outcome: "completed" });
-    const [done] = await h!.db
+    const [done] = await h.db
       .sql`SELECT j.status, j.attempts, i.processed_key FROM image_jobs j JOIN book_images i ON i.id = j.image_id WHERE j.id = ${id}`;
     expect(done).toMatchObject({ status: "completed", attempts: 1, processed_key: expect.stringMatching(/processed\.png$/) });
   });
 });
 
 describe("recording a send the worker overtook", () => {
-  it("counts the send but leaves the worker's state alone", async (ctx) => {
-    if (skip) return ctx.skip(skip);
-    await h!.db.sql`DELETE FROM books`;
-    const id = await seedJob("pending", 0);
-    const [row] = await h!.db
+  it("counts the send but leaves the worker's state alone", async ({ h }) => {
+    await h.db.sql`DELETE FROM books`;
+    const id = await seedJob(h, "pending", 0);
+    const [row] = await h.db
       .sql`SELECT i.book_id, i.id AS image_id, i.s3_key FROM image_jobs j JOIN book_images i ON i.id = j.image_id WHERE j.id = ${id}`;
     // The worker got the message and claimed the job before the API recorded the send.
     const send = sendImageJob(
       {
-        ...h!.api.deps,
+        ...h.api.deps,
         aws: {
-          ...h!.api.deps.aws,
+          ...h.api.deps.aws,
           sqs: {
             send: async () => {
-              await h!.db.sql`UPDATE image_jobs SET status = 'processing', attempts = 1 WHERE id = ${id}`;
+              await h.db.sql`UPDATE image_jobs SET status = 'processing', attempts = 1 WHERE id = ${id}`;
               return {};
             },
           } as never,
@@ -196,20 +185,19 @@ describe("recording a send the worker overtook", () => {
       "pending",
     );
     expect(await send).toBe(true);
-    expect(await jobRow(id)).toMatchObject({ status: "processing", send_attempts: 1 });
+    expect(await jobRow(h, id)).toMatchObject({ status: "processing", send_attempts: 1 });
   });
 });
 
 describe("the server's sweep interval", () => {
-  it("re-sends a queue_failed job without anyone asking", async (ctx) => {
-    if (skip) return ctx.skip(skip);
-    await h!.db.sql`DELETE FROM books`;
-    const id = await seedJob("queue_failed", 1, new Date(Date.now() - 60_000));
-    const api = await h!.startApi({ RETRY_SWEEP_INTERVAL_SECONDS: "1" });
+  it("re-sends a queue_failed job without anyone asking", async ({ h }) => {
+    await h.db.sql`DELETE FROM books`;
+    const id = await seedJob(h, "queue_failed", 1, new Date(Date.now() - 60_000));
+    const api = await h.startApi({ RETRY_SWEEP_INTERVAL_SECONDS: "1" });
     try {
       const deadline = Date.now() + 10_000;
-      while ((await jobRow(id)).status !== "queued" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-      expect((await jobRow(id)).status).toBe("queued");
+      while ((await jobRow(h, id)).status !== "queued" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      expect((await jobRow(h, id)).status).toBe("queued");
     } finally {
       await api.close();
     }
@@ -217,44 +205,42 @@ describe("the server's sweep interval", () => {
 });
 
 describe("POST /api/v1/admin/image-jobs/redrive", () => {
-  it("moves dead-lettered messages back to the queue and resets their jobs", async (ctx) => {
-    if (skip) return ctx.skip(skip);
-    await h!.db.sql`DELETE FROM books`;
-    const q = h!.aws.provisioned.queues["image-processing"];
-    const sqs = h!.aws.clients.sqs;
+  it("moves dead-lettered messages back to the queue and resets their jobs", async ({ h }) => {
+    await h.db.sql`DELETE FROM books`;
+    const q = h.provisioned.queues["image-processing"];
+    const sqs = h.aws.clients.sqs;
     // Empty the main queue of earlier tests' messages so the redriven one is easy to find.
     while (
       ((await sqs.send(new ReceiveMessageCommand({ QueueUrl: q.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }))).Messages ?? [])
         .length > 0
     );
-    const id = await seedJob("failed", 2);
-    await h!.db.sql`UPDATE image_jobs SET attempts = 5, last_error = 'dead-lettered' WHERE id = ${id}`;
-    const [row] = await h!.db
+    const id = await seedJob(h, "failed", 2);
+    await h.db.sql`UPDATE image_jobs SET attempts = 5, last_error = 'dead-lettered' WHERE id = ${id}`;
+    const [row] = await h.db
       .sql`SELECT i.book_id, i.id AS image_id, i.s3_key FROM image_jobs j JOIN book_images i ON i.id = j.image_id WHERE j.id = ${id}`;
     const body = JSON.stringify({ v: 1, jobId: id, bookId: row.book_id, imageId: row.image_id, sourceKey: row.s3_key });
     await sqs.send(new SendMessageCommand({ QueueUrl: q.dlqUrl, MessageBody: body }));
     await sqs.send(new SendMessageCommand({ QueueUrl: q.dlqUrl, MessageBody: "not a job" }));
 
-    const res = await h!.call("/api/v1/admin/image-jobs/redrive?max=10", { method: "POST" });
+    const res = await h.call("/api/v1/admin/image-jobs/redrive?max=10", { method: "POST" });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ moved: 1, jobsReset: 1, duplicates: 0, invalid: 1 });
-    expect(await jobRow(id)).toMatchObject({ status: "queued", last_error: null });
+    expect(await jobRow(h, id)).toMatchObject({ status: "queued", last_error: null });
     // attempts is the job's version: a redrive keeps it, so a worker of an earlier round can never match it again.
-    const [{ attempts }] = await h!.db.sql`SELECT attempts FROM image_jobs WHERE id = ${id}`;
+    const [{ attempts }] = await h.db.sql`SELECT attempts FROM image_jobs WHERE id = ${id}`;
     expect(attempts).toBe(5);
     const moved = await sqs.send(new ReceiveMessageCommand({ QueueUrl: q.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
     expect((moved.Messages ?? []).map((m) => parseImageJobMessage(m.Body!).jobId)).toEqual([id]);
     // Direct call: nothing left to move (the invalid message is invisible for a while, not deleted).
-    expect(await redriveDeadLetters(h!.api.deps)).toMatchObject({ moved: 0 });
+    expect(await redriveDeadLetters(h.api.deps)).toMatchObject({ moved: 0 });
   });
 });
 
 describe("a dead-lettered job", () => {
-  it("is never re-sent by the sweep, and a redrive re-sends each job once however many copies the DLQ holds", async (ctx) => {
-    if (skip) return ctx.skip(skip);
-    await h!.db.sql`DELETE FROM books`;
-    const q = h!.aws.provisioned.queues["image-processing"];
-    const sqs = h!.aws.clients.sqs;
+  it("is never re-sent by the sweep, and a redrive re-sends each job once however many copies the DLQ holds", async ({ h }) => {
+    await h.db.sql`DELETE FROM books`;
+    const q = h.provisioned.queues["image-processing"];
+    const sqs = h.aws.clients.sqs;
     const drain = async (url: string) => {
       const bodies: string[] = [];
       for (;;) {
@@ -264,19 +250,19 @@ describe("a dead-lettered job", () => {
       }
     };
     await drain(q.url);
-    const ids = [await seedJob("failed", 1, at(0)), await seedJob("failed", 1, at(0))];
-    await h!.db.sql`UPDATE image_jobs SET attempts = 5, last_error = 'dead-lettered after 5 receives: boom' WHERE id IN ${h!.db.sql(ids)}`;
-    expect(await runRetrySweep(depsAt(at(100_000)))).toMatchObject({ examined: 0 });
+    const ids = [await seedJob(h, "failed", 1, at(0)), await seedJob(h, "failed", 1, at(0))];
+    await h.db.sql`UPDATE image_jobs SET attempts = 5, last_error = 'dead-lettered after 5 receives: boom' WHERE id IN ${h.db.sql(ids)}`;
+    expect(await runRetrySweep(depsAt(h, at(100_000)))).toMatchObject({ examined: 0 });
 
     const bodyOf = async (id: string) => {
-      const [row] = await h!.db
+      const [row] = await h.db
         .sql`SELECT i.book_id, i.id AS image_id, i.s3_key FROM image_jobs j JOIN book_images i ON i.id = j.image_id WHERE j.id = ${id}`;
       return JSON.stringify({ v: 1, jobId: id, bookId: row.book_id, imageId: row.image_id, sourceKey: row.s3_key });
     };
     // Three copies of the first job (an old sweep re-sent it), one of the second.
     for (const id of [ids[0], ids[0], ids[1], ids[0]])
       await sqs.send(new SendMessageCommand({ QueueUrl: q.dlqUrl, MessageBody: await bodyOf(id) }));
-    expect(await redriveDeadLetters(h!.api.deps, { max: 10 })).toEqual({ moved: 2, jobsReset: 2, duplicates: 2, invalid: 0 });
+    expect(await redriveDeadLetters(h.api.deps, { max: 10 })).toEqual({ moved: 2, jobsReset: 2, duplicates: 2, invalid: 0 });
     const sent = (await drain(q.url)).map((b) => parseImageJobMessage(b).jobId).sort();
     expect(sent).toEqual([...ids].sort());
     expect(await drain(q.dlqUrl)).toEqual([]);

@@ -15,8 +15,9 @@ import { resolve } from "node:path";
 import { GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand, SetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { loadManifest, repoRoot, resourceNames } from "@bluemoxon/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ComposeStack, composeSkipReason, startComposeStack, until } from "../support/compose-stack.ts";
+import { type ComposeStack, composeSkipReason, startComposeStack } from "../support/compose-stack.ts";
 import { run } from "../support/docker.ts";
+import { until } from "../support/until.ts";
 
 const manifest = loadManifest();
 const names = resourceNames(manifest, { environment: "local" });
@@ -171,7 +172,7 @@ describe.skipIf(Boolean(skip))("docker compose up (real engine, real Dockerfiles
               return status === "processing" ? true : undefined;
             },
             5 * 60_000,
-            200,
+            { everyMs: 200 },
           ).catch(() => false);
           const container = (await stack!.dcOk(["ps", "-q", "worker"])).trim();
           await run("docker", ["kill", container]);
@@ -195,6 +196,7 @@ describe.skipIf(Boolean(skip))("docker compose up (real engine, real Dockerfiles
             return job.status === "completed" ? job : undefined;
           },
           (testVisibilitySeconds + 600) * 1000,
+          { everyMs: 1_000 },
         );
         // The killed attempt and the one that finished it.
         expect(done.attempts).toBeGreaterThanOrEqual(2);
@@ -207,6 +209,7 @@ describe.skipIf(Boolean(skip))("docker compose up (real engine, real Dockerfiles
           return items.every((j) => j.status === "completed" || j.status === "failed") ? items : undefined;
         },
         10 * 60_000,
+        { everyMs: 1_000 },
       );
       expect(jobs.filter((j) => j.status !== "completed")).toEqual([]);
     },
@@ -232,7 +235,7 @@ describe.skipIf(Boolean(skip))("docker compose up (real engine, real Dockerfiles
             return Messages.find((m) => m.Body === body);
           },
           (maxReceiveCount + 2) * (testVisibilitySeconds + 30) * 1000,
-          0,
+          { everyMs: 0 },
         );
         expect(dead.Body).toBe(body);
       });

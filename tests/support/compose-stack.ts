@@ -18,6 +18,7 @@ import { repoRoot } from "@bluemoxon/core";
 import { parse } from "yaml";
 import { composeCommand, dockerEngineProblem, ensureImage, type Run, run } from "./docker.ts";
 import { freePort } from "./free-port.ts";
+import { until } from "./until.ts";
 
 export const composeFile = resolve(repoRoot, "compose.yaml");
 /** Lets image builds use the host's network (engines without outbound network of their own); changes nothing else. */
@@ -68,23 +69,6 @@ export interface ComposeStack {
   stop(): Promise<void>;
 }
 
-/** Polls until `check` returns a value; the bound only guards against a hang, it asserts no speed. */
-export async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number, everyMs = 1_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`${what}: not within ${timeoutMs / 1000}s${last ? ` (last error: ${(last as Error).message})` : ""}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
 export async function startComposeStack(options: { project?: string; build?: boolean } = {}): Promise<ComposeStack> {
   const project = options.project ?? "bluemoxon-compose-test";
   const compose = await composeCommand();
@@ -133,12 +117,13 @@ export async function startComposeStack(options: { project?: string; build?: boo
         "API /health",
         async () => ((await fetch(`${api}/health`, { signal: AbortSignal.timeout(5_000) })).ok ? true : undefined),
         5 * 60_000,
+        { retryErrors: true, everyMs: 1_000 },
       );
       await until(
         "worker: event source mapping started",
         async () => ((await logs("worker")).includes('"trigger started"') ? true : undefined),
         5 * 60_000,
-        2_000,
+        { retryErrors: true, everyMs: 2_000 },
       );
     });
   } catch (error) {

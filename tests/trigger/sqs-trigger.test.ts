@@ -1,5 +1,5 @@
 /**
- * The SQS trigger against a real SQS endpoint (embedded emulator, or moto until it exists),
+ * The SQS trigger against a real SQS endpoint (the embedded emulator, or moto with TEST_AWS_BACKEND=moto),
  * with small handler modules in `handlers/` that write what they saw to a file. Each test
  * uses its own queue with a short visibility timeout so retries come back within seconds.
  */
@@ -18,17 +18,18 @@ import {
 import { createLogger, loadManifest, type Manifest, parseManifest } from "@bluemoxon/core";
 import { startTriggers, type Triggers } from "@bluemoxon/event-source-mapping";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type AwsBackend, startAwsBackend } from "../support/aws-backend.ts";
+import { until } from "../support/until.ts";
 import type { InvocationRecord } from "./handlers/record-invocation.ts";
-import { type SqsBackend, startSqsBackend } from "./support/sqs-backend.ts";
 
 const handlersDir = fileURLToPath(new URL("./handlers/", import.meta.url));
 const credentials = { accessKeyId: "test", secretAccessKey: "test" };
 const baseManifest = loadManifest();
 const out = mkdtempSync(join(tmpdir(), "trigger-test-"));
-const started = await startSqsBackend();
-const backend: SqsBackend | undefined = "skip" in started ? undefined : started;
+const started = await startAwsBackend();
+const backend: AwsBackend | undefined = "skip" in started ? undefined : started;
 if ("skip" in started) console.log(`trigger tests skipped: ${started.skip}`);
-else console.log(`trigger tests run against ${started.name} at ${started.endpoint}`);
+else console.log(`trigger tests run against ${started.kind} at ${started.endpoint}`);
 
 let sqs: SQSClient;
 const running: Triggers[] = [];
@@ -153,18 +154,8 @@ async function setup(options: Setup) {
   return { fn, queueUrl, dlqUrl: dlq.QueueUrl!, startTrigger, send, invocations, depth };
 }
 
-type Truthy<T> = Exclude<T, false | undefined | null | 0 | "">;
-
 /** Waits on an event; the bound only guards against a hang, so it is generous (a loaded machine is slow, not wrong). */
-async function waitFor<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 150_000): Promise<Truthy<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value as Truthy<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitFor = <T>(what: string, probe: () => T | Promise<T>, timeoutMs = 150_000) => until(what, probe, timeoutMs, { everyMs: 100 });
 
 const alive = (pid: number) => {
   try {

@@ -14,19 +14,12 @@ import { createAwsClients, loadManifest, originalKey, serializeImageJobMessage }
 import type { BackgroundRemover } from "../../services/worker/src/background/background-remover.ts";
 import { startPoller } from "../../services/worker/src/poller.ts";
 import { createTestDatabase, type TestDatabase, testDatabaseServer } from "../support/test-database.ts";
+import { until } from "../support/until.ts";
 import { jobRow } from "./support/seed-job.ts";
 
 const emulatorEntry = new URL("../../services/emulator/src/index.ts", import.meta.url);
 const skip = testDatabaseServer().skipReason ?? (existsSync(emulatorEntry) ? null : "the emulator is not there yet");
 const credentials = { accessKeyId: "test", secretAccessKey: "test" };
-
-async function until(what: string, check: () => Promise<boolean> | boolean, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms / 1000} s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe.skipIf(Boolean(skip))("a message that overtakes its job row", () => {
   let db: TestDatabase;

@@ -11,6 +11,7 @@ import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchComma
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadManifest, type Manifest, parseManifest } from "../../packages/core/src/index.ts";
 import { createTestDatabase, type TestDatabase, testDatabaseServer } from "../support/test-database.ts";
+import { until } from "../support/until.ts";
 import { bookScene, encodeScene } from "./book-scene.ts";
 import { jobRow, seedJob } from "./support/seed-job.ts";
 
@@ -36,18 +37,6 @@ function testManifest(): Manifest {
   raw.functions["image-worker"].timeoutSeconds = 5;
   raw.functions["image-worker"].maximumConcurrency = 2;
   return parseManifest(raw);
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms: number, bail?: () => string | undefined): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const reason = bail?.();
-    if (reason) throw new Error(`gave up waiting for ${what}: ${reason}`);
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
 }
 
 describe.skipIf(Boolean(skip))("handler under the emulator's SQS trigger", () => {
@@ -112,12 +101,10 @@ describe.skipIf(Boolean(skip))("handler under the emulator's SQS trigger", () =>
     // first free slot, so the batch below runs on this warm child and no cold start eats its visibility.
     const warm = await seedJob(db.sql, s3, bucket, await encodeScene(scene));
     await sqs.send(new SendMessageBatchCommand({ QueueUrl: queue.url, Entries: [{ Id: "warm", MessageBody: warm.body }] }));
-    await until(
-      "the warm-up job",
-      async () => ((await jobRow(db.sql, warm.jobId)).status === "completed" ? true : undefined),
-      400_000,
-      () => (triggers.stats()["image-worker"].failed > 0 ? "the handler invocation failed (see the trigger's log)" : undefined),
-    );
+    await until("the warm-up job", async () => ((await jobRow(db.sql, warm.jobId)).status === "completed" ? true : undefined), 400_000, {
+      everyMs: 500,
+      bail: () => (triggers.stats()["image-worker"].failed > 0 ? "the handler invocation failed (see the trigger's log)" : undefined),
+    });
     // The first S3 read of the batch fails (whichever photo it is): one record is kept and redelivered.
     emulator.faults.add({
       service: "s3",
@@ -146,7 +133,10 @@ describe.skipIf(Boolean(skip))("handler under the emulator's SQS trigger", () =>
       // The transient record returns after the visibility timeout.
       600_000,
       // A handler that throws (e.g. failed init) is never right here; stop waiting at once.
-      () => (triggers.stats()["image-worker"].failed > 0 ? "the handler invocation failed (see the trigger's log)" : undefined),
+      {
+        everyMs: 500,
+        bail: () => (triggers.stats()["image-worker"].failed > 0 ? "the handler invocation failed (see the trigger's log)" : undefined),
+      },
     );
     expect(rows.map((r) => r.status)).toEqual(["completed", "failed", "completed"]);
     expect(rows[1].last_error).toMatch(/HTML/);

@@ -3,16 +3,16 @@
  * success, duplicate delivery, every bad input of issue 5, and a transient S3 error.
  */
 import { createServer, type Server } from "node:http";
-import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvalidMessageError, TransientJobError } from "../../packages/core/src/index.ts";
 import { type BackgroundRemover, createBackgroundRemover, type ProcessJobDeps, processJob } from "../../services/worker/src/index.ts";
+import { type AwsBackend, startAwsBackend } from "../support/aws-backend.ts";
 import { createTestDatabase, type TestDatabase, testDatabaseServer } from "../support/test-database.ts";
 import { badPhotos } from "./bad-photos.ts";
 import { alphaOf, bookScene, encodeScene, maskIoU } from "./book-scene.ts";
 import { jobRow, seedJob } from "./support/seed-job.ts";
-import { startTestS3, type TestS3 } from "./support/test-s3.ts";
 
 const bucket = "bluemoxon-test-images";
 const { skipReason } = testDatabaseServer();
@@ -20,25 +20,25 @@ if (skipReason) console.log(`[worker] process-job tests skip: ${skipReason}`);
 
 describe.skipIf(Boolean(skipReason))("processJob", () => {
   let db: TestDatabase;
-  let store: TestS3;
+  let store: AwsBackend;
   let remover: BackgroundRemover;
   let puts = 0;
   let removals = 0;
   let deps: ProcessJobDeps;
 
   beforeAll(async () => {
-    const started = await startTestS3();
-    if (typeof started === "string") throw new Error(`no S3 endpoint for the worker tests: ${started}`);
+    const started = await startAwsBackend();
+    if ("skip" in started) throw new Error(`no S3 endpoint for the worker tests: ${started.skip}`);
     store = started;
     console.log(`[worker] process-job tests use ${store.kind} for S3`);
-    await store.createBucket(bucket);
+    await store.clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
     db = await createTestDatabase({ migrate: true });
     remover = await createBackgroundRemover();
     // Count writes and inferences so duplicate delivery can be shown to do neither.
     const s3 = {
       send: (command: Parameters<S3Client["send"]>[0]) => {
         if (command instanceof PutObjectCommand) puts++;
-        return store.s3.send(command as GetObjectCommand);
+        return store.clients.s3.send(command as GetObjectCommand);
       },
     } as unknown as S3Client;
     deps = {
@@ -61,12 +61,12 @@ describe.skipIf(Boolean(skipReason))("processJob", () => {
 
   it("turns a queued job into a processed PNG and a completed job; a duplicate delivery does nothing", async () => {
     const scene = await bookScene({ width: 400, height: 300, background: "white", seed: 2 });
-    const job = await seedJob(db.sql, store.s3, bucket, await encodeScene(scene));
+    const job = await seedJob(db.sql, store.clients.s3, bucket, await encodeScene(scene));
     const result = await processJob(job.body, deps);
     expect(result).toMatchObject({ outcome: "completed", width: 400, height: 300 });
     const key = `books/${job.bookId}/images/${job.imageId}/processed.png`;
     expect(await jobRow(db.sql, job.jobId)).toMatchObject({ status: "completed", attempts: 1, last_error: null, processed_key: key });
-    const object = await store.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const object = await store.clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     expect(object.ContentType).toBe("image/png");
     const png = Buffer.from(await object.Body!.transformToByteArray());
     expect(await sharp(png).metadata()).toMatchObject({ format: "png", channels: 4, width: 400, height: 300 });
@@ -88,7 +88,7 @@ describe.skipIf(Boolean(skipReason))("processJob", () => {
     const target = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     try {
       for (const photo of await badPhotos(target)) {
-        const job = await seedJob(db.sql, store.s3, bucket, photo.bytes);
+        const job = await seedJob(db.sql, store.clients.s3, bucket, photo.bytes);
         const result = await processJob(job.body, deps);
         const row = await jobRow(db.sql, job.jobId);
         expect({ name: photo.name, outcome: result.outcome, status: row.status }).toEqual({
@@ -108,19 +108,19 @@ describe.skipIf(Boolean(skipReason))("processJob", () => {
   });
 
   it("rejects a photo over MAX_SOURCE_BYTES and a missing source object as permanent failures", async () => {
-    const big = await seedJob(db.sql, store.s3, bucket, Buffer.alloc(2048, 1));
+    const big = await seedJob(db.sql, store.clients.s3, bucket, Buffer.alloc(2048, 1));
     expect(await processJob(big.body, { ...deps, maxSourceBytes: 1024 })).toMatchObject({ outcome: "failed" });
     expect((await jobRow(db.sql, big.jobId)).last_error).toMatch(/2048 bytes, over the limit of 1024/);
 
-    const missing = await seedJob(db.sql, store.s3, bucket, null);
+    const missing = await seedJob(db.sql, store.clients.s3, bucket, null);
     expect(await processJob(missing.body, deps)).toMatchObject({ outcome: "failed" });
     expect((await jobRow(db.sql, missing.jobId)).last_error).toMatch(/does not exist/);
   });
 
   it("keeps the job processing with last_error on a transient S3 error, then succeeds on redelivery", async () => {
     const scene = await bookScene({ width: 320, height: 320, background: "cloth", seed: 9 });
-    const job = await seedJob(db.sql, store.s3, bucket, await encodeScene(scene));
-    store.failNext("GetObject");
+    const job = await seedJob(db.sql, store.clients.s3, bucket, await encodeScene(scene));
+    store.failNext("s3", "GetObject");
     const first = await processJob(job.body, deps).then(
       () => undefined,
       (error: unknown) => error,

@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type CuttingProxy, startCuttingProxy } from "../support/cutting-proxy.ts";
 import { type ApiHarness, apiKey, startApiHarness } from "./support/api-harness.ts";
 import { nextItemId, writeListing } from "./support/write-listing.ts";
@@ -26,8 +26,16 @@ beforeAll(async () => {
   }
   h = started;
   proxy = await startCuttingProxy(h.db.url);
+});
+
+/**
+ * The API as its own process, through the proxy. One per test: postgres.js prepares a statement
+ * once per connection and then sends only its name, so a statement that must be cut has to be
+ * sent for the first time on the connections of the API under test.
+ */
+async function startApiChild() {
   const child = spawn(process.execPath, ["--import", "tsx", serverEntry], {
-    env: { ...process.env, ...h.env, DATABASE_URL: proxy.url, PORT: "0" },
+    env: { ...process.env, ...h!.env, DATABASE_URL: proxy!.url, PORT: "0" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";
@@ -44,13 +52,18 @@ beforeAll(async () => {
     child.once("exit", (code) => reject(new Error(`the API exited with ${code} before listening: ${stderr}`)));
   });
   api = { child, url, stderr: () => stderr };
-});
-afterAll(async () => {
+}
+
+async function stopApiChild() {
   if (api && api.child.exitCode === null) {
     const exited = new Promise((r) => api!.child.once("exit", r));
     api.child.kill("SIGTERM");
     await exited;
   }
+  api = undefined;
+}
+afterEach(stopApiChild);
+afterAll(async () => {
   await proxy?.close();
   await h?.close();
 });
@@ -61,6 +74,7 @@ const call = (path: string, init: RequestInit = {}) =>
 describe("import with the connection cut inside the book+photos insert", () => {
   it("keeps the API alive, answers 5xx, leaves no book behind; the client's retry imports it whole", async (ctx) => {
     if (skip) return ctx.skip(skip);
+    await startApiChild();
     const id = nextItemId();
     writeListing(h!.listingsDir, id, ["a.jpg", "b.jpg", "c.jpg"]);
     const body = JSON.stringify({ url: `https://www.ebay.com/itm/${id}` });
@@ -85,5 +99,30 @@ describe("import with the connection cut inside the book+photos insert", () => {
     const result = await again.json();
     expect(result.book.photos.map((p: { copyStatus: string }) => p.copyStatus)).toEqual(["copied", "copied", "copied"]);
     expect(result.job).toMatchObject({ status: "queued" });
+  });
+});
+
+describe("import with the connection cut after a photo reached the bucket", () => {
+  it("leaves the photo pending (not failed as an upload), answers 5xx, and the retry records it copied and queues it", async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    await startApiChild();
+    const id = nextItemId();
+    writeListing(h!.listingsDir, id, ["a.jpg"]);
+    const body = JSON.stringify({ url: `https://www.ebay.com/itm/${id}` });
+    // The object is in the bucket; the statement that records it is lost with the connection.
+    const cut = proxy!.cutOn("UPDATE book_images SET copy_status = 'copied'");
+    const first = await call("/api/v1/books/import/ebay", { method: "POST", body });
+    await cut;
+    expect(first.status).toBeGreaterThanOrEqual(500);
+    const photos = await h!.db.sql<{ copy_status: string; copy_error: string | null }[]>`
+      SELECT i.copy_status, i.copy_error FROM book_images i JOIN books b ON b.id = i.book_id WHERE b.source_item_id = ${id}`;
+    expect(photos).toEqual([{ copy_status: "pending", copy_error: null }]);
+
+    const again = await call("/api/v1/books/import/ebay", { method: "POST", body });
+    expect(again.status).toBe(200);
+    const result = await again.json();
+    expect(result.book.photos.map((p: { copyStatus: string }) => p.copyStatus)).toEqual(["copied"]);
+    expect(result.job).toMatchObject({ status: "queued" });
+    expect(api!.child.exitCode).toBeNull();
   });
 });

@@ -150,7 +150,12 @@ async function queuePhotoOnce(deps: Deps, bookId: string): Promise<ImageJobRow |
 
 type PhotoRow = { id: string; position: number; source_url: string };
 
-/** Downloads one listing photo (guarded) into the bucket and records the outcome on its row. */
+/**
+ * Downloads one listing photo (guarded) into the bucket and records the outcome on its row. A
+ * download or upload that fails marks the photo `failed` with the reason. A database error is
+ * not the photo's fault: it propagates (the import answers 5xx) and the photo stays `pending`,
+ * so the client's retry of the import copies it again (same key) and records it.
+ */
 async function copyPhoto(
   deps: Deps,
   bookId: string,
@@ -158,6 +163,7 @@ async function copyPhoto(
   log: Deps["log"],
 ): Promise<{ image: PhotoRow; key: string } | undefined> {
   const { sql } = deps;
+  let copied: { key: string; mime: string; bytes: number };
   try {
     const fetched = await fetchGuardedImage(image.source_url, {
       allowedHosts: deps.config.EBAY_IMAGE_HOSTS,
@@ -176,14 +182,15 @@ async function copyPhoto(
         ContentLength: fetched.bytes.length,
       }),
     );
-    await sql`
-      UPDATE book_images SET copy_status = 'copied', copy_error = NULL, s3_key = ${key}, content_type = ${fetched.mime}, byte_size = ${fetched.bytes.length}
-      WHERE id = ${image.id}`;
-    return { image, key };
+    copied = { key, mime: fetched.mime, bytes: fetched.bytes.length };
   } catch (error) {
     const reason = error instanceof ImageFetchError ? `${error.reason}: ${error.message}` : `upload_failed: ${errorMessage(error)}`;
     log.warn("photo not copied", { imageId: image.id, position: image.position, reason });
     await sql`UPDATE book_images SET copy_status = 'failed', copy_error = ${reason.slice(0, 1000)} WHERE id = ${image.id}`;
     return undefined;
   }
+  await sql`
+    UPDATE book_images SET copy_status = 'copied', copy_error = NULL, s3_key = ${copied.key}, content_type = ${copied.mime}, byte_size = ${copied.bytes}
+    WHERE id = ${image.id}`;
+  return { image, key: copied.key };
 }

@@ -33,6 +33,8 @@ const MAX_RECEIVES = 5;
 /** Connection cuts inside the worker's completion, and jobs the sweep is made to race. */
 const COMPLETION_CUTS = 3;
 const SWEEP_RACES = 5;
+/** Jobs whose source photo cannot be read until the faults end: they must be dead-lettered, once each. */
+const DOOMED = 2;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -123,6 +125,25 @@ describe("chaos run", () => {
     if (skip) return ctx.skip(skip);
     const queueUrl = await admin!.queueUrl(QUEUE);
     const dlqUrl = await admin!.queueUrl(`${QUEUE}-dlq`);
+    const results = new Map<string, Answer>();
+
+    // Doomed jobs: their source photo cannot be read (S3 500s on every read, so transient failures)
+    // until the faults end, so each must be marked dead-lettered at its last receive and reach the
+    // DLQ exactly once. Every read fails while they are imported, so the worker cannot finish one
+    // before its own fault is in place; then only their keys fail.
+    const doomed = listings.filter((l) => !l.broken).slice(0, DOOMED);
+    const doomedBooks = new Set<string>();
+    const doomedFaults: string[] = [];
+    const allReads = await admin!.addFault({ service: "s3", operation: "GetObject", resource: BUCKET });
+    for (const l of doomed) {
+      const res = await call("POST", "/api/v1/books/import/ebay", { url: `https://www.ebay.com/itm/${l.id}` });
+      expect(res.status, `import of doomed listing ${l.id}`).toBe(201);
+      const bookId = (res.body as { book: { id: string } }).book.id;
+      doomedBooks.add(bookId);
+      results.set(l.id, res);
+      doomedFaults.push(await admin!.addFault({ service: "s3", operation: "GetObject", resource: BUCKET, keyPrefix: `books/${bookId}/` }));
+    }
+    await admin!.removeFault(allReads);
 
     // Failures that look like AWS's own 500s; the SDKs retry some away, the rest reach the code.
     await admin!.addFault({ service: "sqs", operation: "SendMessage", resource: QUEUE, rate: 0.5, count: 60 });
@@ -149,8 +170,7 @@ describe("chaos run", () => {
         tally.completionCuts = proxy!.cuts();
       }
     })();
-    const results = new Map<string, Answer>();
-    let importsDone = 0;
+    let importsDone = doomed.length;
 
     async function importOne(l: GeneratedListing) {
       for (let attempt = 1; ; attempt++) {
@@ -214,7 +234,7 @@ describe("chaos run", () => {
       if (tally.dbCut === 0) tally.dbCut = await db!.cutConnections();
     })();
 
-    const queue = [...listings];
+    const queue = listings.filter((l) => !doomed.includes(l));
     await Promise.all(
       Array.from({ length: IMPORT_CONCURRENCY }, async () => {
         for (let l = queue.shift(); l; l = queue.shift()) {
@@ -229,22 +249,41 @@ describe("chaos run", () => {
     const faultsDuringRun = await admin!.faults();
 
     // Quiescence: faults off, the sweep and SQS redelivery finish the work; stragglers in the
-    // DLQ are redriven (that is what a person would do after an outage).
-    await admin!.clearFaults();
+    // DLQ are redriven (that is what a person would do after an outage). The doomed jobs' reads
+    // keep failing until both are marked dead-lettered, however short the run was.
+    for (const f of faultsDuringRun.faults) if (!doomedFaults.includes(f.id)) await admin!.removeFault(f.id);
+    let doomedFaultsOn = true;
+    const doomedMarked = new Set<string>();
     const deadline = Date.now() + QUIESCENCE_MS;
     let redriven = 0;
     let redriveRounds = 0;
-    const dlqChecks: { inDlq: string[]; unmarked: string[]; copies: number }[] = [];
+    const dlqChecks: { inDlq: string[]; marked: string[]; unmarked: string[]; copies: number }[] = [];
     let swept = 0;
     let last = "";
     let lastProgress = Date.now();
     for (;;) {
       const counts = await jobCounts();
+      if (doomedFaultsOn) {
+        const marked = await db!.sql<{ id: string }[]>`
+          SELECT j.id FROM image_jobs j JOIN book_images i ON i.id = j.image_id
+          WHERE i.book_id = ANY(${[...doomedBooks]}::uuid[]) AND j.status = 'failed' AND j.last_error LIKE 'dead-lettered after %'`;
+        for (const { id } of marked) doomedMarked.add(id);
+        if (doomedMarked.size === doomedBooks.size) {
+          for (const id of doomedFaults) await admin!.removeFault(id);
+          doomedFaultsOn = false;
+        }
+      }
       const pendingCopies = (await db!.sql`SELECT count(*)::int AS n FROM book_images WHERE copy_status = 'pending'`)[0].n;
       const [main, dlq] = await Promise.all([admin!.queueDepth(queueUrl), admin!.queueDepth(dlqUrl)]);
       const open = Object.entries(counts).filter(([s]) => s !== "completed" && s !== "failed");
       last = JSON.stringify({ counts, pendingCopies, main, dlq });
-      if (open.length === 0 && pendingCopies === 0 && main.visible + main.inFlight + main.delayed === 0 && dlq.visible + dlq.inFlight === 0)
+      if (
+        !doomedFaultsOn &&
+        open.length === 0 &&
+        pendingCopies === 0 &&
+        main.visible + main.inFlight + main.delayed === 0 &&
+        dlq.visible + dlq.inFlight === 0
+      )
         break;
       if (Date.now() > deadline) {
         // Reconcile anyway: the tallies show what is stuck and the assertions below name it.
@@ -263,7 +302,12 @@ describe("chaos run", () => {
             await db!.sql<{ id: string }[]>`SELECT id FROM image_jobs WHERE status = 'failed' AND last_error LIKE 'dead-lettered after %'`
           ).map((r) => r.id),
         );
-        dlqChecks.push({ inDlq, unmarked: inDlq.filter((id) => !marked.has(id)), copies: inDlq.length - new Set(inDlq).size });
+        dlqChecks.push({
+          inDlq,
+          marked: [...marked],
+          unmarked: inDlq.filter((id) => !marked.has(id)),
+          copies: inDlq.length - new Set(inDlq).size,
+        });
         const moved = Number((await call("POST", "/api/v1/admin/image-jobs/redrive", {})).body?.moved ?? 0);
         redriven += moved;
         if (moved > 0) redriveRounds++;
@@ -306,6 +350,9 @@ describe("chaos run", () => {
     const apiRestarts = (stack!.output().match(/api (was killed|exited with code)[^\n]*restarting/g) ?? []).length;
     const driverCrashes = (allText.match(/Cannot read properties of null \(reading 'write'\)/g) ?? []).length;
     const deadLettered = failed.filter((j) => j.last_error?.startsWith("dead-lettered after "));
+    const inDlqEver = new Set(dlqChecks.flatMap((c) => c.inDlq));
+    const markedEver = new Set(dlqChecks.flatMap((c) => c.marked));
+    const doomedJobs = jobs.filter((j) => doomedBooks.has(images.find((i) => i.id === j.image_id)?.book_id ?? ""));
     // A job that ran had at least one message, even when the API lost the connection before it
     // recorded the send (send_attempts 0): the message proves the send.
     const overBudget = jobs.filter((j) => j.attempts > MAX_RECEIVES * (Math.max(j.send_attempts, 1) + redriveRounds));
@@ -314,7 +361,9 @@ describe("chaos run", () => {
       listings: LISTINGS,
       brokenPhotos: BROKEN,
       ...tally,
-      faultsInjected: Object.fromEntries(faultsDuringRun.faults.map((f) => [`${f.service}:${f.operation}`, f.injected])),
+      faultsInjected: Object.fromEntries(
+        faultsDuringRun.faults.map((f) => [`${f.service}:${f.operation}${f.keyPrefix ? `:${f.keyPrefix}` : ""}`, f.injected]),
+      ),
       faultsTotal: faultsDuringRun.total,
       books: books.length,
       photos: images.length,
@@ -335,6 +384,8 @@ describe("chaos run", () => {
       dlqEntriesNotMarkedDeadLettered: dlqChecks.reduce((n, c) => n + c.unmarked.length, 0),
       dlqDuplicateCopies: dlqChecks.reduce((n, c) => n + c.copies, 0),
       jobsDeadLetteredAtEnd: deadLettered.length,
+      doomedJobs: doomedJobs.length,
+      doomedJobsSeenInDlq: doomedJobs.filter((j) => inDlqEver.has(j.id)).length,
       jobsOverReceiveBudget: overBudget.length,
       racedJobsResentWhileProcessing: jobs.filter((j) => raced.has(j.id) && j.send_attempts > 1).length,
       lostRacesLogged: lostRaces,
@@ -354,6 +405,15 @@ describe("chaos run", () => {
     // Every DLQ entry was a job marked dead-lettered, one copy per job (the sweep resurrects none).
     expect(dlqChecks.flatMap((c) => c.unmarked)).toEqual([]);
     expect(dlqChecks.reduce((n, c) => n + c.copies, 0)).toBe(0);
+    // DLQ entries = jobs marked dead-lettered: the doomed jobs got there (so this was exercised),
+    // and no job was marked dead-lettered without its message reaching the DLQ.
+    expect(doomedJobs).toHaveLength(DOOMED);
+    expect(doomedJobs.filter((j) => !inDlqEver.has(j.id)).map((j) => j.id)).toEqual([]);
+    expect(inDlqEver).toEqual(markedEver);
+    // Redriven once the reads work again, each doomed job ran past its receives and then completed.
+    expect(doomedJobs.map((j) => ({ status: j.status, ranPastReceives: j.attempts > MAX_RECEIVES }))).toEqual(
+      doomedJobs.map(() => ({ status: "completed", ranPastReceives: true })),
+    );
     // No job ran more often than its receives allow.
     expect(overBudget.map((j) => ({ id: j.id, attempts: j.attempts, sends: j.send_attempts }))).toEqual([]);
     for (const f of faultsDuringRun.faults) expect(f.injected, `${f.service}:${f.operation}`).toBeGreaterThan(0);
@@ -421,7 +481,7 @@ describe("chaos run", () => {
         await sleep(100);
         const [row] = await db!.admin<{ pid: number }[]>`
           SELECT pid FROM pg_stat_activity
-          WHERE datname = ${db!.name} AND wait_event_type = 'Lock' AND query ILIKE '%image_jobs%'`;
+          WHERE datname = ${db!.name} AND wait_event_type = 'Lock' AND query ILIKE '%INSERT INTO image_jobs%'`;
         blocked = row?.pid;
       }
       if (blocked) await db!.admin`SELECT pg_terminate_backend(${blocked}::int)`;

@@ -14,6 +14,7 @@ export type { FaultReport, FaultSpec };
 export interface EmulatorAdmin {
   aws: AwsClients;
   addFault(spec: FaultSpec): Promise<string>;
+  removeFault(id: string): Promise<void>;
   faults(): Promise<FaultReport>;
   clearFaults(): Promise<void>;
   listKeys(bucket: string): Promise<string[]>;
@@ -36,6 +37,10 @@ export function emulatorAdmin(emulator: string, dataDir: string): EmulatorAdmin 
       const res = await fetch(faultsUrl, { method: "POST", body: JSON.stringify(spec), headers });
       if (res.status !== 201) throw new Error(`adding a fault failed: ${res.status} ${await res.text()}`);
       return ((await res.json()) as { id: string }).id;
+    },
+    async removeFault(id) {
+      const res = await fetch(`${faultsUrl}/${encodeURIComponent(id)}`, { method: "DELETE", headers });
+      if (res.status !== 204) throw new Error(`removing fault ${id} failed: ${res.status} ${await res.text()}`);
     },
     async faults() {
       return (await (await fetch(faultsUrl, { headers })).json()) as FaultReport;

@@ -161,6 +161,69 @@ describe("the sweep racing a slow worker", () => {
   });
 });
 
+describe("a worker lost at its message's last delivery", () => {
+  it("is marked dead-lettered by the sweep, not re-sent (its message is in the DLQ); the lost worker's late completion changes nothing", async ({
+    h,
+  }) => {
+    await h.db.sql`DELETE FROM books`;
+    const id = await seedJob(h, "queued", 1, at(0));
+    const [row] = await h.db
+      .sql`SELECT i.book_id, i.id AS image_id, i.s3_key FROM image_jobs j JOIN book_images i ON i.id = j.image_id WHERE j.id = ${id}`;
+    const body = JSON.stringify({ v: 1, jobId: id, bookId: row.book_id, imageId: row.image_id, sourceKey: row.s3_key });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let entered!: () => void;
+    const inRemover = new Promise<void>((r) => {
+      entered = r;
+    });
+    const s3 = {
+      async send(command: unknown) {
+        if (command instanceof GetObjectCommand)
+          return {
+            ContentLength: 4,
+            Body: (async function* () {
+              yield Buffer.from("jpeg");
+            })(),
+          };
+        return {};
+      },
+    } as unknown as S3Client;
+    // The fifth delivery of a queue whose redrive policy allows five: SQS moves the message to
+    // the DLQ after this one, whatever becomes of the worker (here it hangs, as a killed one would).
+    const worker = processJob(
+      body,
+      {
+        sql: h.db.sql,
+        s3,
+        bucket: "test",
+        remover: {
+          remove: async () => {
+            entered();
+            await gate;
+            return { png: Buffer.from("png"), width: 1, height: 1 };
+          },
+        },
+      },
+      { receiveCount: 5, maxReceiveCount: 5 },
+    );
+    await inRemover;
+    await h.db.sql`UPDATE image_jobs SET updated_at = ${at(0)} WHERE id = ${id}`;
+    expect(await runRetrySweep(depsAt(h, at(700)))).toMatchObject({ examined: 1, requeued: 0, deadLettered: 1 });
+    expect(await jobRow(h, id)).toMatchObject({
+      status: "failed",
+      send_attempts: 1,
+      last_error: expect.stringMatching(/^dead-lettered after its last receive: /),
+    });
+    // A later sweep leaves it alone: nothing re-sends a job whose message is in the DLQ.
+    expect(await runRetrySweep(depsAt(h, at(2_000)))).toMatchObject({ examined: 0 });
+    release();
+    expect(await worker).toMatchObject({ outcome: "superseded" });
+    expect((await jobRow(h, id)).status).toBe("failed");
+  });
+});
+
 describe("recording a send the worker overtook", () => {
   it("counts the send but leaves the worker's state alone", async ({ h }) => {
     await h.db.sql`DELETE FROM books`;

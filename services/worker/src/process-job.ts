@@ -151,10 +151,14 @@ export async function processJob(body: string, deps: ProcessJobDeps, delivery: D
   const { sql } = deps;
 
   // The claim reads the photo's book and source key from the database: the message only names the job.
+  // It also records whether this is the message's last delivery, for when this run is lost (see 0003).
+  const finalReceive =
+    delivery.receiveCount !== undefined && delivery.maxReceiveCount !== undefined && delivery.receiveCount >= delivery.maxReceiveCount;
   let claimed: { image_id: string; attempts: number; book_id: string; s3_key: string | null }[];
   try {
     claimed = await sql`
-      UPDATE image_jobs j SET status = 'processing', attempts = j.attempts + 1, started_at = now(), updated_at = now()
+      UPDATE image_jobs j SET status = 'processing', attempts = j.attempts + 1, final_receive = ${finalReceive},
+        started_at = now(), updated_at = now()
       FROM book_images i
       WHERE j.id = ${jobId} AND i.id = j.image_id AND j.status IN ${sql(allowedFrom("processing"))}
       RETURNING j.image_id, j.attempts, i.book_id, i.s3_key`;

@@ -8,7 +8,10 @@
  *
  * Every transition is a compare-and-set on the state and `attempts` the sweep read, so a worker
  * that claims the job meanwhile wins; a `processing` job is re-sent but stays `processing`.
- * A job that has used up `JOB_MAX_SEND_ATTEMPTS` becomes `failed`. Jobs are claimed with
+ * A job that has used up `JOB_MAX_SEND_ATTEMPTS` becomes `failed`. A stale `processing` job claimed at
+ * its message's last delivery (`final_receive`) is not re-sent: its worker was lost and SQS has moved
+ * the message to the DLQ, so it becomes `failed` ("dead-lettered after its last receive: …") — the
+ * DLQ then holds only jobs marked dead-lettered, and a redrive brings it back. Jobs are claimed with
  * `FOR UPDATE SKIP LOCKED` and their `updated_at` bumped, so two sweeps (an interval and the
  * admin endpoint, or two Lambdas) never send the same job twice. The same function runs from
  * the local interval, the scheduled Lambda event and `POST /api/v1/admin/image-jobs/retry`.
@@ -22,6 +25,8 @@ export interface RetrySweepResult {
   requeued: number;
   stillFailing: number;
   gaveUp: number;
+  /** Stale `processing` jobs lost at their last delivery: marked dead-lettered, not re-sent. */
+  deadLettered: number;
 }
 
 /**
@@ -44,6 +49,7 @@ export async function runRetrySweep(
       status: JobStatus;
       send_attempts: number;
       attempts: number;
+      final_receive: boolean;
     }[]
   >`
     WITH picked AS (
@@ -60,10 +66,22 @@ export async function runRetrySweep(
     UPDATE image_jobs j SET updated_at = ${now}
     FROM picked, book_images i
     WHERE j.id = picked.id AND i.id = j.image_id
-    RETURNING j.id, j.image_id, i.book_id, i.s3_key, j.status, j.send_attempts, j.attempts`;
+    RETURNING j.id, j.image_id, i.book_id, i.s3_key, j.status, j.send_attempts, j.attempts, j.final_receive`;
 
-  const result: RetrySweepResult = { examined: claimed.length, requeued: 0, stillFailing: 0, gaveUp: 0 };
+  const result: RetrySweepResult = { examined: claimed.length, requeued: 0, stillFailing: 0, gaveUp: 0, deadLettered: 0 };
   for (const job of claimed) {
+    if (job.status === "processing" && job.final_receive) {
+      const why = `dead-lettered after its last receive: no outcome from the worker within ${config.JOB_STALE_SECONDS} s (lost: killed or timed out)`;
+      const updated = await sql`
+        UPDATE image_jobs SET status = 'failed', last_error = ${why}, updated_at = ${now}
+        WHERE id = ${job.id} AND status = 'processing' AND attempts = ${job.attempts}
+        RETURNING id`;
+      if (updated.length > 0) {
+        result.deadLettered++;
+        deps.log.warn("retry sweep: job lost at its last receive, marked dead-lettered", { jobId: job.id, attempts: job.attempts });
+      } else deps.log.warn("retry sweep lost the race: the job moved on before it was marked dead-lettered", { jobId: job.id });
+      continue;
+    }
     if (job.send_attempts >= config.JOB_MAX_SEND_ATTEMPTS || !job.s3_key) {
       const why = job.s3_key
         ? `gave up after ${job.send_attempts} send attempts (last state ${job.status})`

@@ -107,7 +107,16 @@ export const bookPageSchema = z.object({ items: z.array(bookSummarySchema), next
 export const jobPageSchema = z.object({ items: z.array(imageJobSchema), nextCursor: z.string().nullable() }).openapi("ImageJobPage");
 
 export const sweepResultSchema = z
-  .object({ examined: z.number().int(), requeued: z.number().int(), stillFailing: z.number().int(), gaveUp: z.number().int() })
+  .object({
+    examined: z.number().int(),
+    requeued: z.number().int(),
+    stillFailing: z.number().int(),
+    gaveUp: z.number().int(),
+    deadLettered: z
+      .number()
+      .int()
+      .openapi({ description: "Stale jobs lost at their message's last delivery: marked dead-lettered, not re-sent" }),
+  })
   .openapi("RetrySweepResult");
 
 export const redriveResultSchema = z

@@ -4,9 +4,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PutSecretValueCommand } from "@aws-sdk/client-secrets-manager";
+import { defaultManifestPath } from "@bluemoxon/core";
 import type { Context } from "aws-lambda";
 import { describe, expect } from "vitest";
-import { defaultManifestPath } from "../../packages/core/src/index.ts";
 import { buildApiDeps, createApp, createLambdaHandler, isPublicPath, startApiServer } from "../../services/api/src/index.ts";
 import { apiKey, apiTest as it, secretValues } from "./support/api-harness.ts";
 

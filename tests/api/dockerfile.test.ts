@@ -7,8 +7,8 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { repoRoot } from "@bluemoxon/core";
 import { afterAll, describe, expect, it } from "vitest";
-import { repoRoot } from "../../packages/core/src/index.ts";
 import { createTestDatabase, testDatabaseServer } from "../support/test-database.ts";
 
 const dockerfile = readFileSync(join(repoRoot, "services/api/Dockerfile"), "utf8");

@@ -1,7 +1,7 @@
 /** Import through the HTTP API against real PostgreSQL, the AWS backend and the eBay fixture. */
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { parseImageJobMessage } from "@bluemoxon/core";
 import { describe, expect } from "vitest";
-import { parseImageJobMessage } from "../../packages/core/src/index.ts";
 import { type ApiHarness, apiTest as it } from "./support/api-harness.ts";
 import { nextItemId, writeListing } from "./support/write-listing.ts";
 

@@ -6,8 +6,8 @@
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { migrate, migrationsDir } from "@bluemoxon/core";
 import { describe, expect } from "vitest";
-import { migrate, migrationsDir } from "../../packages/core/src/index.ts";
 import { createTestDatabase } from "../support/test-database.ts";
 import { type ApiHarness, apiTest as it } from "./support/api-harness.ts";
 

@@ -1,8 +1,8 @@
 /** The retry sweep's rules (backoff, staleness, attempt limit, batch bound, no double sends) and the DLQ redrive. */
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { type JobStatus, parseImageJobMessage } from "@bluemoxon/core";
 import { describe, expect } from "vitest";
-import { type JobStatus, parseImageJobMessage } from "../../packages/core/src/index.ts";
 import { type ApiDeps, redriveDeadLetters, runRetrySweep } from "../../services/api/src/index.ts";
 import { sendImageJob } from "../../services/api/src/jobs/queue-image-processing.ts";
 import { processJob } from "../../services/worker/src/process-job.ts";

@@ -1,8 +1,8 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createDb, MigrationError, migrate, type Sql } from "@bluemoxon/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDb, MigrationError, migrate, type Sql } from "../../packages/core/src/index.ts";
 import { createTestDatabase, type TestDatabase } from "../support/test-database.ts";
 
 describe("migrations", () => {

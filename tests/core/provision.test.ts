@@ -1,7 +1,7 @@
 import { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import { type AwsClients, createAwsClients, defaultManifestPath, loadManifest, provisionPipeline } from "@bluemoxon/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AwsClients, createAwsClients, defaultManifestPath, loadManifest, provisionPipeline } from "../../packages/core/src/index.ts";
 import { type MotoServer, startMoto } from "../support/moto.ts";
 
 const manifest = loadManifest(defaultManifestPath);

@@ -9,8 +9,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { defaultManifestPath, loadManifest, originalKey, resourceNames, serializeImageJobMessage } from "@bluemoxon/core";
 import { describe, expect, it } from "vitest";
-import { defaultManifestPath, loadManifest, originalKey, resourceNames, serializeImageJobMessage } from "../../packages/core/src/index.ts";
 import { matchesWildcard } from "../../services/emulator/src/iam/index.ts";
 import { type Stack, startStack } from "../support/stack.ts";
 

@@ -7,8 +7,8 @@ import { execFile, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { repoRoot } from "@bluemoxon/core";
 import { describe, expect, it } from "vitest";
-import { repoRoot } from "../../packages/core/src/index.ts";
 
 const run = promisify(execFile);
 const secretlint = join(repoRoot, "node_modules", "secretlint", "bin", "secretlint.js");

@@ -7,9 +7,9 @@
  * afterAll(() => db.drop());
  */
 import { randomBytes } from "node:crypto";
+import { createDb, migrate as runMigrations, type Sql } from "@bluemoxon/core";
 import postgres from "postgres";
 import { inject } from "vitest";
-import { createDb, migrate as runMigrations, type Sql } from "../../packages/core/src/index.ts";
 
 export interface TestDatabase {
   url: string;

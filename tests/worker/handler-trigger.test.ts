@@ -8,8 +8,8 @@
 import { existsSync } from "node:fs";
 import { S3Client } from "@aws-sdk/client-s3";
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { loadManifest, type Manifest, parseManifest } from "@bluemoxon/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadManifest, type Manifest, parseManifest } from "../../packages/core/src/index.ts";
 import { createTestDatabase, type TestDatabase, testDatabaseServer } from "../support/test-database.ts";
 import { until } from "../support/until.ts";
 import { bookScene, encodeScene } from "./book-scene.ts";

@@ -5,8 +5,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { PermanentJobError, serializeImageJobMessage, TransientJobError } from "@bluemoxon/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PermanentJobError, serializeImageJobMessage, TransientJobError } from "../../packages/core/src/index.ts";
 import { JobNotReadyError, ProcessingTimeoutError } from "../../services/worker/src/errors.ts";
 import { type JobLog, type ProcessJobDeps, processJob } from "../../services/worker/src/process-job.ts";
 import { createTestDatabase, type TestDatabase, testDatabaseServer } from "../support/test-database.ts";

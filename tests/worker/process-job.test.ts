@@ -4,9 +4,9 @@
  */
 import { createServer, type Server } from "node:http";
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { InvalidMessageError, TransientJobError } from "@bluemoxon/core";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InvalidMessageError, TransientJobError } from "../../packages/core/src/index.ts";
 import { type BackgroundRemover, createBackgroundRemover, type ProcessJobDeps, processJob } from "../../services/worker/src/index.ts";
 import { type AwsBackend, startAwsBackend } from "../support/aws-backend.ts";
 import { createTestDatabase, type TestDatabase, testDatabaseServer } from "../support/test-database.ts";

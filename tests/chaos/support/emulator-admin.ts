@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
-import { type AwsClients, createAwsClients } from "../../../packages/core/src/index.ts";
+import { type AwsClients, createAwsClients } from "@bluemoxon/core";
 import type { FaultReport, FaultSpec } from "../../../services/emulator/src/index.ts";
 
 export type { FaultReport, FaultSpec };

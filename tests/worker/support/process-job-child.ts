@@ -7,7 +7,7 @@
 
 import type { S3Client } from "@aws-sdk/client-s3";
 import { GetObjectCommand } from "@aws-sdk/client-s3";
-import { createDb } from "../../../packages/core/src/index.ts";
+import { createDb } from "@bluemoxon/core";
 import { processJob } from "../../../services/worker/src/process-job.ts";
 
 const sql = createDb({ url: process.env.DATABASE_URL!, max: 2, connectTimeout: 5, applicationName: "process-job-child" });

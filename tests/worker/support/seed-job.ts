@@ -1,7 +1,7 @@
 /** Inserts a book, its primary photo (uploaded to S3) and a `queued` job; returns the SQS body. */
 import { randomUUID } from "node:crypto";
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { originalKey, type Sql, serializeImageJobMessage } from "../../../packages/core/src/index.ts";
+import { originalKey, type Sql, serializeImageJobMessage } from "@bluemoxon/core";
 
 export interface SeededJob {
   body: string;

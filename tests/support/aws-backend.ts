@@ -11,7 +11,6 @@
 
 import { type AwsClients, createAwsClients } from "@bluemoxon/core";
 import { startEmulator } from "@bluemoxon/emulator";
-import type { InitializeMiddleware, MetadataBearer } from "@smithy/types";
 import { startMoto } from "./moto.ts";
 
 export type AwsBackendKind = "emulator" | "moto";
@@ -63,14 +62,16 @@ export async function startAwsBackend({ kind = chosenBackend() }: { kind?: AwsBa
   const clients = createAwsClients({ region: "us-east-1", endpoint, credentials: testCredentials, maxAttempts: 1 });
   // Client-side faults (moto): the named command fails before it is sent, as a 500 would.
   const pending = new Map<string, number>();
-  const clientFault: InitializeMiddleware<object, MetadataBearer> = (next, context) => async (args) => {
-    const left = pending.get(context.commandName ?? "") ?? 0;
-    if (left > 0) {
-      pending.set(context.commandName ?? "", left - 1);
-      throw Object.assign(new Error("injected"), { name: "InternalError", $fault: "server", $metadata: { httpStatusCode: 500 } });
-    }
-    return next(args);
-  };
+  const clientFault =
+    <Args, Out>(next: (args: Args) => Promise<Out>, context: { commandName?: string }) =>
+    async (args: Args): Promise<Out> => {
+      const left = pending.get(context.commandName ?? "") ?? 0;
+      if (left > 0) {
+        pending.set(context.commandName ?? "", left - 1);
+        throw Object.assign(new Error("injected"), { name: "InternalError", $fault: "server", $metadata: { httpStatusCode: 500 } });
+      }
+      return next(args);
+    };
   clients.sqs.middlewareStack.add(clientFault, { step: "initialize", name: "testFaults" });
   clients.s3.middlewareStack.add(clientFault, { step: "initialize", name: "testFaults" });
   return {

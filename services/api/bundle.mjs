@@ -2,7 +2,8 @@
  * Bundles the API's two entry points into self-contained ESM files for the container image:
  * `lambda.mjs` (handler `lambda.handler`) and `server.mjs` (Node server for compose), and puts
  * beside them the static files the bundle reads at run time: Swagger UI's files from the pinned
- * `swagger-ui-dist` (`swagger-ui/`, with its version in `VERSION`).
+ * `swagger-ui-dist` (`swagger-ui/`, with its version in `VERSION`), and the dashboard's script
+ * (`assets/dashboard.js`, bundled from its typed components; the Dockerfile adds the css and icon).
  * Used by the Dockerfile and by its test. Run: `node services/api/bundle.mjs <outDir>`.
  */
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -10,6 +11,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { buildDashboardScript } from "./src/dashboard/build-dashboard-script.mjs";
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const require = createRequire(import.meta.url);
@@ -25,6 +27,8 @@ function copySwaggerUi(outdir) {
 
 export async function bundleApi(outdir) {
   copySwaggerUi(outdir);
+  mkdirSync(join(outdir, "assets"), { recursive: true });
+  writeFileSync(join(outdir, "assets", "dashboard.js"), await buildDashboardScript());
   return build({
     entryPoints: { lambda: here("./src/lambda.ts"), server: here("./src/server.ts") },
     outdir,

@@ -2,7 +2,8 @@
  * The dashboard in a real headless Chromium (Debian's package, driven by playwright-core)
  * against the whole local stack as `npm start` runs it: enter the key, import a fixture
  * listing, watch the cut-out appear without a reload, process a second photo from its button,
- * see an import error's problem detail, and save a screenshot to test-output/dashboard.png
+ * see an import error's problem detail, keep the key in sessionStorage only, render Swagger UI
+ * at /docs under its CSP, and save a screenshot to test-output/dashboard.png
  * (`UPDATE_DOCS_SCREENSHOT=1` also copies it to docs/dashboard.png for the README).
  */
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -116,6 +117,9 @@ describe.skipIf(skipReason)("dashboard in Chromium", () => {
     await expect.poll(() => page.getByRole("heading", { name: "Connect to the API" }).isVisible()).toBe(true);
     await page.getByLabel("API key").fill(stack.apiKey);
     await page.getByRole("button", { name: "Save key" }).click();
+    await page.getByLabel("Listing URL or item id").waitFor();
+    // Per tab, never in localStorage (where every later page of this origin could read it).
+    expect(await page.evaluate(() => [sessionStorage.getItem("bluemoxon.apiKey"), localStorage.length])).toEqual([stack.apiKey, 0]);
 
     await page.getByLabel("Listing URL or item id").fill(`https://www.ebay.com/itm/${listingId}?hash=item1`);
     await page.getByRole("button", { name: "Import" }).click();
@@ -185,12 +189,39 @@ describe.skipIf(skipReason)("dashboard in Chromium", () => {
   it("forgets the key on request and refuses a wrong one", async () => {
     await page.getByRole("button", { name: "Forget key" }).click();
     await page.getByLabel("API key").waitFor();
-    expect(await page.evaluate(() => localStorage.getItem("bluemoxon.apiKey"))).toBeNull();
+    expect(await page.evaluate(() => [sessionStorage.getItem("bluemoxon.apiKey"), localStorage.length])).toEqual([null, 0]);
     await page.getByLabel("API key").fill("not-the-key");
     await page.getByRole("button", { name: "Save key" }).click();
     await page.locator("#key-error", { hasText: "The API rejected this key" }).waitFor();
     expect(await page.locator("#app").isVisible()).toBe(false);
     // The bad import (400) and the wrong key (401) were asked for; nothing else may have failed (CSP, scripts, images).
     expect(browserErrors.filter((e) => !/status of 40[01] /.test(e))).toEqual([]);
+  });
+
+  it("renders Swagger UI at /docs from this server only, under its CSP, with the API's operations", async () => {
+    const docs = await context.newPage();
+    const errors: string[] = [];
+    const origins = new Set<string>();
+    docs.on("console", (m) => {
+      if (m.type() === "error") errors.push(m.text());
+    });
+    docs.on("pageerror", (e) => errors.push(e.message));
+    docs.on("response", (r) => {
+      if (r.status() >= 400) errors.push(`${r.status()} ${r.url()}`);
+    });
+    docs.on("request", (r) => {
+      if (/^https?:/.test(r.url())) origins.add(new URL(r.url()).origin);
+    });
+    try {
+      const res = await docs.goto(stack.docs);
+      expect(res?.headers()["content-security-policy"]).toContain("script-src 'self'");
+      await docs.locator(".swagger-ui .info .title", { hasText: "BlueMoxon image pipeline API" }).waitFor();
+      await docs.locator(".opblock-summary-path", { hasText: "/api/v1/books/import/ebay" }).first().waitFor();
+      expect([...origins]).toEqual([new URL(stack.docs).origin]);
+      // A CSP violation (an inline script or style the policy refused) would be reported here.
+      expect(errors).toEqual([]);
+    } finally {
+      await docs.close();
+    }
   });
 });

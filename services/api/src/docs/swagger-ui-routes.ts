@@ -81,6 +81,7 @@ export function swaggerUiRoutes({ specUrl, title = "API docs", dir }: SwaggerUiO
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>${attr(title)}</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="${base}/swagger-ui.css">
 <script src="${base}/swagger-ui-bundle.js" defer></script>
 <script src="${base}/swagger-initializer.js" defer></script>

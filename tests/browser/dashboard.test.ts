@@ -112,7 +112,12 @@ describe.skipIf(skipReason)("dashboard in Chromium", () => {
     expect(html).not.toMatch(/\son[a-z]+=/);
   });
 
-  it("asks for the key, imports a listing and shows the cut-out when the job completes", async () => {
+  it("asks for the key, imports a listing and shows the cut-out when the job completes, one list request per poll", async () => {
+    const apiReads: string[] = [];
+    const onRequest = (r: { method(): string; url(): string }) => {
+      if (r.method() === "GET" && new URL(r.url()).pathname.startsWith("/api/")) apiReads.push(new URL(r.url()).pathname);
+    };
+    page.on("request", onRequest);
     await page.goto(stack.dashboard);
     await expect.poll(() => page.getByRole("heading", { name: "Connect to the API" }).isVisible()).toBe(true);
     await page.getByLabel("API key").fill(stack.apiKey);
@@ -132,6 +137,10 @@ describe.skipIf(skipReason)("dashboard in Chromium", () => {
     expect(await photo(1).locator(".frame.checker").count()).toBe(1);
     const original = photo(1).getByRole("img", { name: /^Photo 1 of .* as copied from the listing$/ });
     expect(await original.evaluate((img: HTMLImageElement) => img.naturalWidth > 0)).toBe(true);
+    page.off("request", onRequest);
+    // The page followed the job by polling the list alone: no per-book reads (before: 1 + N per poll).
+    expect(apiReads.filter((p) => p === "/api/v1/books").length).toBeGreaterThanOrEqual(2);
+    expect(apiReads.filter((p) => p !== "/api/v1/books")).toEqual([]);
   });
 
   it("processes another photo from its button and shows its cut-out", async () => {

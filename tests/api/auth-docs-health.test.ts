@@ -8,7 +8,7 @@ import { defaultManifestPath } from "@bluemoxon/core";
 import type { Context } from "aws-lambda";
 import { describe, expect } from "vitest";
 import { buildApiDeps, createApp, createLambdaHandler, isPublicPath, startApiServer } from "../../services/api/src/index.ts";
-import { apiKey, apiTest as it, secretValues } from "./support/api-harness.ts";
+import { apiKey, apiTest as it, previousApiKey, secretValues, testApiKey } from "./support/api-harness.ts";
 
 const someUuid = "0b6f2b8e-3c1d-4f7a-9a51-2f0d8f3c9e11";
 
@@ -21,14 +21,15 @@ describe("auth", () => {
     expect((await h.call("/api/v1/books", { headers: { "x-api-key": "nope" } })).status).toBe(401);
     expect((await h.call("/api/v1/books", { headers: { "x-api-key": "" } })).status).toBe(401);
     expect((await h.call("/api/v1/books")).status).toBe(200);
-    expect((await h.call("/api/v1/books", { headers: { "x-api-key": "test-key-previous" } })).status).toBe(200);
+    expect((await h.call("/api/v1/books", { headers: { "x-api-key": previousApiKey } })).status).toBe(200);
   });
 
   it("accepts a rotated key without a restart and stops accepting the dropped one", async ({ h }) => {
     const SecretId = h.provisioned.secrets["api-key"].name;
-    await h.aws.clients.secrets.send(new PutSecretValueCommand({ SecretId, SecretString: JSON.stringify({ keys: ["rotated-key-2026"] }) }));
+    const rotated = testApiKey("rotated-2026");
+    await h.aws.clients.secrets.send(new PutSecretValueCommand({ SecretId, SecretString: JSON.stringify({ keys: [rotated] }) }));
     try {
-      expect((await h.call("/api/v1/books", { headers: { "x-api-key": "rotated-key-2026" } })).status).toBe(200);
+      expect((await h.call("/api/v1/books", { headers: { "x-api-key": rotated } })).status).toBe(200);
       expect((await h.call("/api/v1/books")).status).toBe(401);
     } finally {
       await h.aws.clients.secrets.send(new PutSecretValueCommand({ SecretId, SecretString: secretValues["api-key"] }));
@@ -58,6 +59,62 @@ describe("auth", () => {
     expect(cli.status).toBe(1);
     expect(cli.stderr).toMatch(/API_KEY_SECRET_ID is required/);
     expect(cli.stdout).not.toMatch(/api listening/);
+  });
+});
+
+describe("API key length", () => {
+  // 31 characters: one short of the minimum. Built at run time (secretlint scans the repo).
+  const shortKey = "short-key-".padEnd(31, "z");
+
+  it("refuses to start when the key secret holds a key under 32 characters, naming the secret and not the key", async ({ h }) => {
+    const SecretId = h.provisioned.secrets["api-key"].name;
+    await h.aws.clients.secrets.send(new PutSecretValueCommand({ SecretId, SecretString: JSON.stringify({ keys: [apiKey, shortKey] }) }));
+    try {
+      const failure = await startApiServer({ env: h.env, aws: h.aws.clients }).then(
+        () => new Error("started"),
+        (error: unknown) => error as Error,
+      );
+      expect(failure.message).toContain(`the API key secret ${SecretId} holds a key shorter than 32 characters (key 2 of 2)`);
+      expect(failure.message).not.toContain(shortKey);
+
+      // Not spawnSync: the AWS backend may run in this process and must keep answering the child.
+      const child = spawn(process.execPath, ["--import", "tsx", "services/api/src/server.ts"], {
+        env: { ...process.env, ...h.env },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d) => {
+        stdout += d;
+      });
+      child.stderr.on("data", (d) => {
+        stderr += d;
+      });
+      const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
+      expect(code).toBe(1);
+      expect(stderr).toContain(`the API key secret ${SecretId} holds a key shorter than 32 characters`);
+      expect(stdout + stderr).not.toContain(shortKey);
+      expect(stdout).not.toMatch(/api listening/);
+    } finally {
+      await h.aws.clients.secrets.send(new PutSecretValueCommand({ SecretId, SecretString: secretValues["api-key"] }));
+    }
+  });
+
+  it("answers 503 (not 200) once a rotation slips a short key into the secret, and accepts a 32-character key", async ({ h }) => {
+    const SecretId = h.provisioned.secrets["api-key"].name;
+    const exactly32 = "k".repeat(32);
+    try {
+      await h.aws.clients.secrets.send(new PutSecretValueCommand({ SecretId, SecretString: JSON.stringify({ keys: [shortKey] }) }));
+      const res = await h.call("/api/v1/books", { headers: { "x-api-key": shortKey } });
+      expect(res.status).toBe(503);
+      const body = await res.text();
+      expect(body).toMatch(/too short/);
+      expect(body).not.toContain(shortKey);
+      await h.aws.clients.secrets.send(new PutSecretValueCommand({ SecretId, SecretString: JSON.stringify({ keys: [exactly32] }) }));
+      expect((await h.call("/api/v1/books", { headers: { "x-api-key": exactly32 } })).status).toBe(200);
+    } finally {
+      await h.aws.clients.secrets.send(new PutSecretValueCommand({ SecretId, SecretString: secretValues["api-key"] }));
+    }
   });
 });
 

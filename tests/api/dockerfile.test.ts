@@ -97,23 +97,34 @@ describe("services/api/Dockerfile", () => {
       const result = await handler({ action: "migrate" }, {});
       expect(result).toMatchObject({ ok: true, applied: ["0001_init.sql", "0002_one_active_job_per_image.sql", "0003_final_receive.sql"] });
       // The dashboard page and its assets are served from the bundle too.
-      const page = (await handler(
-        {
-          version: "2.0",
-          routeKey: "$default",
-          rawPath: "/",
-          rawQueryString: "",
-          headers: { host: "api.example.com" },
-          requestContext: {
-            http: { method: "GET", path: "/", protocol: "HTTP/1.1", sourceIp: "203.0.113.9", userAgent: "test" },
-            requestId: "r",
+      const get = async (path: string) =>
+        (await handler(
+          {
+            version: "2.0",
+            routeKey: "$default",
+            rawPath: path,
+            rawQueryString: "",
+            headers: { host: "api.example.com" },
+            requestContext: {
+              http: { method: "GET", path, protocol: "HTTP/1.1", sourceIp: "203.0.113.9", userAgent: "test" },
+              requestId: "r",
+            },
+            isBase64Encoded: false,
           },
-          isBase64Encoded: false,
-        },
-        {},
-      )) as unknown as { statusCode: number; body: string };
+          {},
+        )) as unknown as { statusCode: number; body: string };
+      const page = await get("/");
       expect(page.statusCode).toBe(200);
       expect(page.body).toMatch(/<html/i);
+      // The dashboard's script is the one bundle.mjs built (the image has no esbuild), and /docs
+      // serves the Swagger UI files bundle.mjs copied.
+      const script = await get(/src="(\/dashboard\/dashboard\.[0-9a-f]+\.js)"/.exec(page.body)![1]!);
+      expect(script.statusCode).toBe(200);
+      expect(existsSync(join(out, "assets", "dashboard.js"))).toBe(true);
+      const docs = await get("/docs");
+      expect(docs.statusCode).toBe(200);
+      const bundle = /src="(\/docs\/[^"]+\/swagger-ui-bundle\.js)"/.exec(docs.body)![1]!;
+      expect((await get(bundle)).statusCode).toBe(200);
       const [{ count }] = await db.sql`SELECT count(*)::int AS count FROM books`;
       expect(count).toBe(0);
     } finally {

@@ -58,6 +58,43 @@ describe("POST /api/v1/books/import/ebay", () => {
     expect(books.items.map((b: { id: string }) => b.id)).toContain(body.book.id);
   });
 
+  it("lists each book with its photos, their latest job and cut-out URL, as the book's own detail shows them", async ({ h }) => {
+    const a = nextItemId();
+    const b = nextItemId();
+    writeListing(h.listingsDir, a, ["front.jpg", "spine.jpg"]);
+    writeListing(h.listingsDir, b, ["only.jpg", "missing-back.jpg"]);
+    const first = await importListing(h, a);
+    const second = await importListing(h, b);
+    // The worker is not running here: mark the first book's primary photo done, as the worker would.
+    const doneKey = `books/${first.body.book.id}/processed-list-test.png`;
+    await h.db.sql`UPDATE book_images SET processed_key = ${doneKey} WHERE id = ${first.body.book.photos[0].id}`;
+    await h.db.sql`UPDATE image_jobs SET status = 'completed', completed_at = now() WHERE id = ${first.body.job.id}`;
+
+    const page = await (await h.call("/api/v1/books?limit=100")).json();
+    // Presigned URLs carry their signing time; compare where they point.
+    const where = (url: string | null) => (url ? new URL(url).pathname : null);
+    const comparable = (book: { photos: { originalUrl: string | null; processedUrl: string | null }[] }) => ({
+      ...book,
+      photos: book.photos.map((p) => ({ ...p, originalUrl: where(p.originalUrl), processedUrl: where(p.processedUrl) })),
+    });
+    for (const id of [first.body.book.id, second.body.book.id]) {
+      const listed = page.items.find((x: { id: string }) => x.id === id);
+      const detail = await (await h.call(`/api/v1/books/${id}`)).json();
+      expect(comparable(listed)).toEqual(comparable(detail));
+    }
+    const listedA = page.items.find((x: { id: string }) => x.id === first.body.book.id);
+    expect(listedA.photos.map((p: { processing: { status: string } | null }) => p.processing?.status ?? null)).toEqual(["completed", null]);
+    expect(where(listedA.photos[0].processedUrl)).toMatch(/processed-list-test\.png$/);
+    expect(listedA.photos[1].processedUrl).toBeNull();
+    const listedB = page.items.find((x: { id: string }) => x.id === second.body.book.id);
+    expect(listedB.photos.map((p: { copyStatus: string }) => p.copyStatus)).toEqual(["copied", "failed"]);
+    expect(listedB.photos[0].processing).toMatchObject({ status: "queued", jobId: second.body.job.id });
+
+    // The OpenAPI document describes the photos on the list.
+    const doc = await (await fetch(`${h.api.url}/openapi.json`)).json();
+    expect(doc.components.schemas.BookPage.properties.items.items).toEqual({ $ref: "#/components/schemas/BookDetail" });
+  });
+
   it("returns the existing book with 200 on a second import of the same listing, queueing nothing new", async ({ h }) => {
     const id = nextItemId();
     writeListing(h.listingsDir, id, ["a.jpg", "b.jpg"]);

@@ -1,6 +1,6 @@
 /** Presigned photo URLs use S3_PUBLIC_ENDPOINT when browsers reach S3 by another name (compose). */
 import { describe, expect } from "vitest";
-import { apiTest as it } from "./support/api-harness.ts";
+import { apiKey, apiTest as it } from "./support/api-harness.ts";
 import { nextItemId, writeListing } from "./support/write-listing.ts";
 
 describe("S3_PUBLIC_ENDPOINT", () => {
@@ -19,7 +19,7 @@ describe("S3_PUBLIC_ENDPOINT", () => {
     expect(new URL(internal.photos[0].originalUrl).origin).toBe(new URL(h.aws.endpoint).origin);
 
     const publicApi = await h.startApi({ S3_PUBLIC_ENDPOINT: "http://localhost:4566" });
-    const res = await fetch(`${publicApi.url}/api/v1/books/${book.id}`, { headers: { "x-api-key": "test-key-current" } });
+    const res = await fetch(`${publicApi.url}/api/v1/books/${book.id}`, { headers: { "x-api-key": apiKey } });
     const detail = (await res.json()) as { photos: { originalUrl: string }[] };
     const url = new URL(detail.photos[0].originalUrl);
     expect(url.origin).toBe("http://localhost:4566");

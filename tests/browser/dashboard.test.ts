@@ -2,7 +2,8 @@
  * The dashboard in a real headless Chromium (Debian's package, driven by playwright-core)
  * against the whole local stack as `npm start` runs it: enter the key, import a fixture
  * listing, watch the cut-out appear without a reload, process a second photo from its button,
- * see an import error's problem detail, and save a screenshot to test-output/dashboard.png
+ * see an import error's problem detail, keep the key in sessionStorage only, render Swagger UI
+ * at /docs under its CSP, and save a screenshot to test-output/dashboard.png
  * (`UPDATE_DOCS_SCREENSHOT=1` also copies it to docs/dashboard.png for the README).
  */
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -111,11 +112,19 @@ describe.skipIf(skipReason)("dashboard in Chromium", () => {
     expect(html).not.toMatch(/\son[a-z]+=/);
   });
 
-  it("asks for the key, imports a listing and shows the cut-out when the job completes", async () => {
+  it("asks for the key, imports a listing and shows the cut-out when the job completes, one list request per poll", async () => {
+    const apiReads: string[] = [];
+    const onRequest = (r: { method(): string; url(): string }) => {
+      if (r.method() === "GET" && new URL(r.url()).pathname.startsWith("/api/")) apiReads.push(new URL(r.url()).pathname);
+    };
+    page.on("request", onRequest);
     await page.goto(stack.dashboard);
     await expect.poll(() => page.getByRole("heading", { name: "Connect to the API" }).isVisible()).toBe(true);
     await page.getByLabel("API key").fill(stack.apiKey);
     await page.getByRole("button", { name: "Save key" }).click();
+    await page.getByLabel("Listing URL or item id").waitFor();
+    // Per tab, never in localStorage (where every later page of this origin could read it).
+    expect(await page.evaluate(() => [sessionStorage.getItem("bluemoxon.apiKey"), localStorage.length])).toEqual([stack.apiKey, 0]);
 
     await page.getByLabel("Listing URL or item id").fill(`https://www.ebay.com/itm/${listingId}?hash=item1`);
     await page.getByRole("button", { name: "Import" }).click();
@@ -128,6 +137,10 @@ describe.skipIf(skipReason)("dashboard in Chromium", () => {
     expect(await photo(1).locator(".frame.checker").count()).toBe(1);
     const original = photo(1).getByRole("img", { name: /^Photo 1 of .* as copied from the listing$/ });
     expect(await original.evaluate((img: HTMLImageElement) => img.naturalWidth > 0)).toBe(true);
+    page.off("request", onRequest);
+    // The page followed the job by polling the list alone: no per-book reads (before: 1 + N per poll).
+    expect(apiReads.filter((p) => p === "/api/v1/books").length).toBeGreaterThanOrEqual(2);
+    expect(apiReads.filter((p) => p !== "/api/v1/books")).toEqual([]);
   });
 
   it("processes another photo from its button and shows its cut-out", async () => {
@@ -185,12 +198,39 @@ describe.skipIf(skipReason)("dashboard in Chromium", () => {
   it("forgets the key on request and refuses a wrong one", async () => {
     await page.getByRole("button", { name: "Forget key" }).click();
     await page.getByLabel("API key").waitFor();
-    expect(await page.evaluate(() => localStorage.getItem("bluemoxon.apiKey"))).toBeNull();
+    expect(await page.evaluate(() => [sessionStorage.getItem("bluemoxon.apiKey"), localStorage.length])).toEqual([null, 0]);
     await page.getByLabel("API key").fill("not-the-key");
     await page.getByRole("button", { name: "Save key" }).click();
     await page.locator("#key-error", { hasText: "The API rejected this key" }).waitFor();
     expect(await page.locator("#app").isVisible()).toBe(false);
     // The bad import (400) and the wrong key (401) were asked for; nothing else may have failed (CSP, scripts, images).
     expect(browserErrors.filter((e) => !/status of 40[01] /.test(e))).toEqual([]);
+  });
+
+  it("renders Swagger UI at /docs from this server only, under its CSP, with the API's operations", async () => {
+    const docs = await context.newPage();
+    const errors: string[] = [];
+    const origins = new Set<string>();
+    docs.on("console", (m) => {
+      if (m.type() === "error") errors.push(m.text());
+    });
+    docs.on("pageerror", (e) => errors.push(e.message));
+    docs.on("response", (r) => {
+      if (r.status() >= 400) errors.push(`${r.status()} ${r.url()}`);
+    });
+    docs.on("request", (r) => {
+      if (/^https?:/.test(r.url())) origins.add(new URL(r.url()).origin);
+    });
+    try {
+      const res = await docs.goto(stack.docs);
+      expect(res?.headers()["content-security-policy"]).toContain("script-src 'self'");
+      await docs.locator(".swagger-ui .info .title", { hasText: "BlueMoxon image pipeline API" }).waitFor();
+      await docs.locator(".opblock-summary-path", { hasText: "/api/v1/books/import/ebay" }).first().waitFor();
+      expect([...origins]).toEqual([new URL(stack.docs).origin]);
+      // A CSP violation (an inline script or style the policy refused) would be reported here.
+      expect(errors).toEqual([]);
+    } finally {
+      await docs.close();
+    }
   });
 });

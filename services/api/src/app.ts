@@ -1,7 +1,6 @@
 /**
  * The Hono app, built from its dependencies. `server.ts` (Node) and `lambda.ts` (AWS) only wrap it.
  */
-import { swaggerUI } from "@hono/swagger-ui";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
@@ -9,6 +8,7 @@ import { secureHeaders } from "hono/secure-headers";
 import type { ApiDeps } from "./api-deps.ts";
 import { apiKeyAuth } from "./auth/api-key-auth.ts";
 import { dashboardRoutes } from "./dashboard/index.ts";
+import { swaggerUiRoutes } from "./docs/swagger-ui-routes.ts";
 import { errorToProblem, problem } from "./http/problem.ts";
 import type { AppEnv } from "./routes/app-env.ts";
 import { registerBookRoutes } from "./routes/book-routes.ts";
@@ -84,7 +84,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
     },
     tags: [{ name: "books" }, { name: "image-jobs" }, { name: "admin" }, { name: "health" }],
   });
-  app.get("/docs", swaggerUI({ url: "/openapi.json" }));
+  app.route("/", swaggerUiRoutes({ specUrl: "/openapi.json", title: "BlueMoxon image pipeline API · docs" }));
   app.route("/", dashboardRoutes());
 
   app.notFound((c) => problem(c, 404, "Not Found", `no route for ${c.req.method} ${c.req.path}`));

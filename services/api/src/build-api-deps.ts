@@ -1,6 +1,7 @@
 /**
  * Environment → the app's dependencies: config (fails fast, naming the variable), manifest,
- * AWS clients, database, eBay client, API key provider. Used by `server.ts`, `lambda.ts` and
+ * AWS clients, database, eBay client, API key provider (its keys read once here: a key shorter
+ * than 32 characters stops the start). Used by `server.ts`, `lambda.ts` and
  * `startApiServer`; tests may pass their own clients or logger.
  */
 import { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
@@ -17,7 +18,7 @@ import {
   type Sql,
 } from "@bluemoxon/core";
 import type { ApiDeps } from "./api-deps.ts";
-import { createApiKeyProvider } from "./auth/api-key-provider.ts";
+import { checkApiKeysAtStart, createApiKeyProvider } from "./auth/api-key-provider.ts";
 import { loadApiConfig } from "./config.ts";
 import { createEbayClient, type EbayCredentials } from "./ebay/ebay-client.ts";
 import { createQueueDirectory } from "./jobs/queue-directory.ts";
@@ -78,6 +79,21 @@ export async function buildApiDeps({ env = process.env, ...given }: BuildApiDeps
   const ownSql = !given.sql;
   const ownAws = !given.aws;
   const db = sql;
+  const apiKeys = createApiKeyProvider({
+    secrets: aws.secrets,
+    secretId: config.API_KEY_SECRET_ID,
+    ttlMs: config.API_KEY_CACHE_SECONDS * 1000,
+    log,
+  });
+  try {
+    // The key lives in Secrets Manager, not in the environment: its length is checked here, at start.
+    await checkApiKeysAtStart(apiKeys, log);
+  } catch (error) {
+    if (ownSql) await db.end({ timeout: 5 });
+    if (ownAws) aws.destroy();
+    presignAws?.destroy();
+    throw error;
+  }
   return {
     config,
     sql: db,
@@ -89,12 +105,7 @@ export async function buildApiDeps({ env = process.env, ...given }: BuildApiDeps
     queues: createQueueDirectory({ sqs: aws.sqs, names }),
     log,
     ebay,
-    apiKeys: createApiKeyProvider({
-      secrets: aws.secrets,
-      secretId: config.API_KEY_SECRET_ID,
-      ttlMs: config.API_KEY_CACHE_SECONDS * 1000,
-      log,
-    }),
+    apiKeys,
     clock: { now: () => new Date() },
     async close() {
       if (ownSql) await db.end({ timeout: 5 });

@@ -55,6 +55,15 @@ export class ApiKeysUnavailableError extends Error {
   override name = "ApiKeysUnavailableError";
 }
 
+/**
+ * The API key secret lists a key shorter than `minApiKeyLength`. A subclass of the unavailable
+ * error, so a short key added by a rotation answers 503 (loud) rather than being used; at start
+ * it stops the process (`checkApiKeysAtStart`).
+ */
+export class ApiKeyTooShortError extends ApiKeysUnavailableError {
+  override name = "ApiKeyTooShortError";
+}
+
 /** A row that does not exist. */
 export class NotFoundError extends Error {
   override name = "NotFoundError";

@@ -1,7 +1,7 @@
 export { type ApiDeps, type Clock, imageQueue } from "./api-deps.ts";
 export { createApp } from "./app.ts";
 export { isPublicPath, publicPaths } from "./auth/api-key-auth.ts";
-export { type ApiKeyProvider, createApiKeyProvider } from "./auth/api-key-provider.ts";
+export { type ApiKeyProvider, checkApiKeysAtStart, createApiKeyProvider, minApiKeyLength } from "./auth/api-key-provider.ts";
 export { type BuildApiDepsOptions, type BuiltApiDeps, buildApiDeps } from "./build-api-deps.ts";
 export { type ApiConfig, apiConfigSchema, loadApiConfig } from "./config.ts";
 export { createEbayClient, type EbayClient } from "./ebay/ebay-client.ts";

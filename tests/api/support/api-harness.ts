@@ -22,11 +22,15 @@ import { type EbayFixture, startEbayFixture } from "../../../services/ebay-fixtu
 import { type AwsBackend, startAwsBackend } from "../../support/aws-backend.ts";
 import { createTestDatabase, type TestDatabase } from "../../support/test-database.ts";
 
-export const apiKey = "test-key-current";
+/** A key of the API's minimum length (32), built at run time so no key-shaped literal sits in the repo. */
+export const testApiKey = (name: string) => `test-key-${name}-`.padEnd(36, "0");
+
+export const apiKey = testApiKey("current");
+export const previousApiKey = testApiKey("previous");
 
 /** What the harness puts in pipeline.json's secrets. */
 export const secretValues = {
-  "api-key": JSON.stringify({ keys: ["test-key-current", "test-key-previous"] }),
+  "api-key": JSON.stringify({ keys: [apiKey, previousApiKey] }),
   "ebay-credentials": JSON.stringify({ clientId: "fixture-client", clientSecret: "fixture-secret-value" }),
 };
 

@@ -75,68 +75,77 @@ export function toBookSummary(row: BookRow): BookSummary {
   };
 }
 
+type PhotoRow = {
+  id: string;
+  book_id: string;
+  position: number;
+  source_url: string;
+  copy_status: PhotoDetail["copyStatus"];
+  copy_error: string | null;
+  is_primary: boolean;
+  content_type: string | null;
+  byte_size: number | null;
+  s3_key: string | null;
+  processed_key: string | null;
+  job_id: string | null;
+  job_status: JobStatus | null;
+  job_attempts: number | null;
+  job_error: string | null;
+  job_updated_at: Date | null;
+};
+
+type DetailDeps = Pick<ApiDeps, "sql" | "aws" | "presignS3" | "bucket" | "config">;
+
 /** @returns undefined when the book does not exist. */
-export async function loadBookDetail(
-  deps: Pick<ApiDeps, "sql" | "aws" | "presignS3" | "bucket" | "config">,
-  id: string,
-): Promise<BookDetail | undefined> {
-  const { sql } = deps;
-  const [book] = await sql<BookRow[]>`SELECT * FROM books WHERE id = ${id}`;
+export async function loadBookDetail(deps: DetailDeps, id: string): Promise<BookDetail | undefined> {
+  const [book] = await deps.sql<BookRow[]>`SELECT * FROM books WHERE id = ${id}`;
   if (!book) return undefined;
-  const photos = await sql<
-    {
-      id: string;
-      position: number;
-      source_url: string;
-      copy_status: PhotoDetail["copyStatus"];
-      copy_error: string | null;
-      is_primary: boolean;
-      content_type: string | null;
-      byte_size: number | null;
-      s3_key: string | null;
-      processed_key: string | null;
-      job_id: string | null;
-      job_status: JobStatus | null;
-      job_attempts: number | null;
-      job_error: string | null;
-      job_updated_at: Date | null;
-    }[]
-  >`
+  const [detail] = await loadBookDetails(deps, [book]);
+  return detail;
+}
+
+/**
+ * The details of several books with one photo query (the books list uses it, so a dashboard
+ * poll is one request and two queries, whatever the page size).
+ */
+export async function loadBookDetails(deps: DetailDeps, books: BookRow[]): Promise<BookDetail[]> {
+  if (books.length === 0) return [];
+  const ids = books.map((b) => b.id);
+  const photos = await deps.sql<PhotoRow[]>`
     SELECT i.*, j.id AS job_id, j.status AS job_status, j.attempts AS job_attempts, j.last_error AS job_error, j.updated_at AS job_updated_at
     FROM book_images i
     LEFT JOIN LATERAL (SELECT * FROM image_jobs WHERE image_id = i.id ORDER BY created_at DESC, id LIMIT 1) j ON true
-    WHERE i.book_id = ${id}
-    ORDER BY i.position`;
+    WHERE i.book_id IN ${deps.sql(ids)}
+    ORDER BY i.book_id, i.position`;
   const presign = (key: string | null) =>
     key
       ? getSignedUrl(deps.presignS3 ?? deps.aws.s3, new GetObjectCommand({ Bucket: deps.bucket, Key: key }), {
           expiresIn: deps.config.PRESIGN_SECONDS,
         })
       : Promise.resolve(null);
-  return {
-    ...toBookSummary(book),
-    photos: await Promise.all(
-      photos.map(async (p) => ({
-        id: p.id,
-        position: p.position,
-        sourceUrl: p.source_url,
-        copyStatus: p.copy_status,
-        copyError: p.copy_error,
-        isPrimary: p.is_primary,
-        contentType: p.content_type,
-        byteSize: p.byte_size,
-        originalUrl: await presign(p.copy_status === "copied" ? p.s3_key : null),
-        processedUrl: await presign(p.processed_key),
-        processing: p.job_id
-          ? {
-              jobId: p.job_id,
-              status: p.job_status!,
-              attempts: p.job_attempts!,
-              lastError: p.job_error,
-              updatedAt: p.job_updated_at!.toISOString(),
-            }
-          : null,
-      })),
-    ),
-  };
+  const toPhoto = async (p: PhotoRow): Promise<PhotoDetail> => ({
+    id: p.id,
+    position: p.position,
+    sourceUrl: p.source_url,
+    copyStatus: p.copy_status,
+    copyError: p.copy_error,
+    isPrimary: p.is_primary,
+    contentType: p.content_type,
+    byteSize: p.byte_size,
+    originalUrl: await presign(p.copy_status === "copied" ? p.s3_key : null),
+    processedUrl: await presign(p.processed_key),
+    processing: p.job_id
+      ? {
+          jobId: p.job_id,
+          status: p.job_status!,
+          attempts: p.job_attempts!,
+          lastError: p.job_error,
+          updatedAt: p.job_updated_at!.toISOString(),
+        }
+      : null,
+  });
+  const byBook = new Map<string, PhotoDetail[]>(ids.map((id) => [id, []]));
+  const converted = await Promise.all(photos.map(toPhoto));
+  for (const [i, p] of photos.entries()) byBook.get(p.book_id)?.push(converted[i]!);
+  return books.map((b) => ({ ...toBookSummary(b), photos: byBook.get(b.id) ?? [] }));
 }

@@ -1,8 +1,9 @@
 /**
  * The dashboard: one public HTML page at `/` plus its script, stylesheet and icon under
  * `/dashboard/`. The page itself holds no data — the browser asks for the API key once, keeps
- * it in localStorage and calls the JSON API with it — so serving the page needs no key.
- * Assets are plain files (no build step), read once and served with a content hash in the URL.
+ * it in sessionStorage and calls the JSON API with it — so serving the page needs no key.
+ * The script is the bundle of the typed components in `client/` (see `load-dashboard-assets.ts`
+ * for where it is built); assets are read once and served with a content hash in the URL.
  * Mount with `app.route("/", dashboardRoutes())`.
  */
 import { Hono } from "hono";
@@ -32,23 +33,26 @@ export const dashboardContentSecurityPolicy = [
  */
 export function dashboardRoutes(): Hono {
   const app = new Hono();
-  let assets: Record<string, DashboardAsset> | undefined;
-  // Read on first use, not at import: a process that never serves the page never touches the files.
+  let assets: Promise<Record<string, DashboardAsset>> | undefined;
+  // Read (or built) on first use, not at import: a process that never serves the page never touches the files.
   const getAssets = () => {
     assets ??= loadDashboardAssets();
+    assets.catch(() => {
+      assets = undefined;
+    });
     return assets;
   };
 
-  app.get("/", (c) => {
-    const a = getAssets();
+  app.get("/", async (c) => {
+    const a = await getAssets();
     c.header("content-security-policy", dashboardContentSecurityPolicy);
     c.header("cache-control", "no-store");
     return c.html(renderDashboardPage({ script: a.script.path, style: a.style.path, icon: a.icon.path }));
   });
 
-  app.get("/dashboard/:file", (c) => {
+  app.get("/dashboard/:file", async (c) => {
     const file = c.req.param("file");
-    const asset = Object.values(getAssets()).find((x) => x.file === file);
+    const asset = Object.values(await getAssets()).find((x) => x.file === file);
     if (!asset) return c.notFound();
     if (c.req.header("if-none-match") === asset.etag) return c.body(null, 304, { etag: asset.etag });
     return c.body(asset.body, 200, {

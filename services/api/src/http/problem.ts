@@ -10,6 +10,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import {
   ApiKeysUnavailableError,
+  ApiKeyTooShortError,
   ConflictError,
   EbayCredentialsUnavailableError,
   EbayUpstreamError,
@@ -53,6 +54,8 @@ export function errorToProblem(c: Context, error: unknown): Response {
   if (error instanceof EbayUpstreamError) return problem(c, 502, "Bad Gateway", error.message);
   if (error instanceof EbayCredentialsUnavailableError)
     return problem(c, 503, "Service Unavailable", "eBay credentials cannot be read right now");
+  if (error instanceof ApiKeyTooShortError)
+    return problem(c, 503, "Service Unavailable", "the API key secret holds a key that is too short; an operator must replace it");
   if (error instanceof ApiKeysUnavailableError)
     return problem(c, 503, "Service Unavailable", "API keys cannot be read right now", { "retry-after": "5" });
   if (error instanceof HTTPException) {

@@ -1,7 +1,7 @@
 /** Import, book reads, and on-demand processing of one photo. */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { ApiDeps } from "../api-deps.ts";
-import { type BookRow, loadBookDetail, toBookSummary } from "../books/load-book-detail.ts";
+import { type BookRow, loadBookDetail, loadBookDetails } from "../books/load-book-detail.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import { decodeCursor, encodeCursor } from "../http/page-cursor.ts";
 import { importEbayListing } from "../import/import-ebay-listing.ts";
@@ -48,7 +48,7 @@ const listRoute = createRoute({
   method: "get",
   path: "/api/v1/books",
   tags: ["books"],
-  summary: "List books, newest first",
+  summary: "List books, newest first, each with its photos and their processing status",
   security,
   request: { query: pageQuerySchema },
   responses: {
@@ -109,7 +109,7 @@ export function registerBookRoutes(app: App, deps: ApiDeps): void {
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return c.json(
-      { items: page.map(toBookSummary), nextCursor: rows.length > limit && last ? encodeCursor(last.created_at, last.id) : null },
+      { items: await loadBookDetails(deps, page), nextCursor: rows.length > limit && last ? encodeCursor(last.created_at, last.id) : null },
       200,
     );
   });

@@ -103,7 +103,14 @@ export const pageQuerySchema = z.object({
     .openapi({ param: { name: "cursor", in: "query" }, description: "nextCursor of the previous page" }),
 });
 
-export const bookPageSchema = z.object({ items: z.array(bookSummarySchema), nextCursor: z.string().nullable() }).openapi("BookPage");
+export const bookPageSchema = z
+  .object({
+    items: z.array(bookDetailSchema).openapi({
+      description: "Each book with its photos, their latest job and presigned URLs: one request shows a page of books in full",
+    }),
+    nextCursor: z.string().nullable(),
+  })
+  .openapi("BookPage");
 export const jobPageSchema = z.object({ items: z.array(imageJobSchema), nextCursor: z.string().nullable() }).openapi("ImageJobPage");
 
 export const sweepResultSchema = z

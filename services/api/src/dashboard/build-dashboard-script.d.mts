@@ -1,0 +1,1 @@
+export function buildDashboardScript(): Promise<Uint8Array>;

@@ -76,14 +76,14 @@ describe("npm start hot reload", () => {
     });
     const page = context.pages()[0] ?? (await context.newPage());
     await page.goto(`${watching.api}/health`);
-    expect(await page.locator("body").innerText()).toContain(`"${served}"`);
+    expect(await page.locator("body").textContent()).toContain(`"${served}"`);
 
     const marker = editServed();
     await until(
       "the page to show the edited string",
       async () => {
         await page.reload();
-        return (await page.locator("body").innerText()).includes(marker);
+        return (await page.locator("body").textContent())?.includes(marker);
       },
       90_000,
       { everyMs: 500, retryErrors: true },
@@ -119,5 +119,25 @@ export const handler: typeof edited = async (event, context) => {
     expect(readFileSync(seen, "utf8").split("\n")).toContain(after.id);
     expect(readFileSync(seen, "utf8")).not.toContain(before.id);
     rmSync(seen, { force: true });
+  });
+
+  it("re-provisions on a pipeline.json change, and reports an invalid one without changing anything", async () => {
+    const manifestFile = join(src.root, "pipeline.json");
+    const original = readFileSync(manifestFile, "utf8");
+    const localAwsPid = () => JSON.parse(readFileSync(join(watching.dataDir, "stack.json"), "utf8")).pids["local-aws"] as number;
+    const before = localAwsPid();
+    const refused = watching.nextLine(/^reload: pipeline\.json changed → failed after/);
+    writeFileSync(manifestFile, original.replace('"queues"', '"queues-typo"'));
+    expect(await refused).toMatch(/fix and save again/);
+    // The local AWS was not restarted for a manifest that does not parse.
+    expect(localAwsPid()).toBe(before);
+
+    const reprovisioned = watching.nextLine(/^reload: pipeline\.json changed → local AWS re-provisioned in [\d.]+s$/);
+    writeFileSync(manifestFile, original);
+    await reprovisioned;
+    expect(localAwsPid()).not.toBe(before);
+    // The stack works on: the re-provisioned queues and the API still answer together.
+    const deep = await fetch(`${watching.api}/health/deep`, { headers: { "X-API-Key": watching.apiKey } });
+    expect(deep.status).toBe(200);
   });
 });

@@ -34,7 +34,7 @@ export class DataDirLockedError extends Error {
   }
 }
 
-/** The start time of a running process, or undefined when no such process exists. */
+/** The start time of a running process; undefined when there is no such process or no `ps` to ask. */
 export function processStartTime(pid: number): string | undefined {
   try {
     const out = execFileSync("ps", ["-o", "lstart=", "-p", String(pid)], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
@@ -44,10 +44,19 @@ export function processStartTime(pid: number): string | undefined {
   }
 }
 
-/** True when the process recorded as `who` is still the one running under that pid. */
+/**
+ * True when the process recorded as `who` is still the one running under that pid. Without a
+ * usable start time (no `ps` on this machine) a live pid counts as alive: refusing a run by
+ * mistake is recoverable, two stacks on one database folder are not.
+ */
 export function isAlive(who: ProcessIdentity): boolean {
+  try {
+    process.kill(who.pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
   const now = processStartTime(who.pid);
-  return now !== undefined && now === who.startedAt;
+  return now === undefined || !who.startedAt || now === who.startedAt;
 }
 
 function readLock(path: string): LockContent | undefined {

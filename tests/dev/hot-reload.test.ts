@@ -49,9 +49,18 @@ describe("npm start hot reload", () => {
     return next;
   };
 
-  it("restarts the API on an edit, on the same URL, with one line; --no-watch does not pick the edit up", async () => {
+  it("restarts the API on an edit, on the same URL, with one line (a broken save is reported); --no-watch does not pick the edit up", async () => {
+    // A save that does not compile: one line saying so, and the next good save brings the API back.
+    const file = join(src.root, healthRoute);
+    const good = readFileSync(file, "utf8");
+    const broke = watching.nextLine(/^reload: .*health-routes\.ts changed → failed after [\d.]+s: api/);
+    writeFileSync(file, `${good}\nthis is not TypeScript (\n`);
+    expect(await broke).toMatch(/fix and save again/);
+
     const reloaded = watching.nextLine(/^reload: .*health-routes\.ts changed → api restarted in [\d.]+s$/);
-    const marker = editServed();
+    const marker = `reloaded-${Date.now()}`;
+    writeFileSync(file, good.replace(`status: "${served}" as`, `status: "${marker}" as`));
+    served = marker;
     await reloaded;
     // Requests during the restart may fail; after the reload line, none do.
     expect((await health(watching)).status).toBe(marker);

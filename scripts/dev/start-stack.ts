@@ -120,7 +120,8 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
   });
 
   try {
-    const manifestPath = join(stackRoot, "pipeline.json");
+    // PIPELINE_MANIFEST points the whole stack at another manifest (the IAM tests drop a permission that way).
+    const manifestPath = resolve(env.PIPELINE_MANIFEST?.trim() || join(stackRoot, "pipeline.json"));
     const manifest = loadManifest(manifestPath);
     const names = resourceNames(manifest, { environment: "local" });
     const apiKey = env.DEV_API_KEY?.trim() || secretFile(join(dataDir, "api-key"), () => `bmx_${randomBytes(24).toString("base64url")}`);

@@ -3,41 +3,38 @@
  * enforced with one principal per service) plus the SQS trigger running the worker's handler,
  * the way an event source mapping runs the Lambda in AWS.
  *
- * Started by `scripts/dev.mjs` as a child process. Reads its settings from the environment,
+ * Started by `npm start` (scripts/dev/start-stack.ts) as a child process. Reads its settings from the environment,
  * writes the services' credentials to `$LOCAL_AWS_DIR/credentials.json` (mode 0600, never
  * printed), prints one line `local-aws ready {"url":…}` and stops cleanly on SIGTERM/SIGINT:
  * running batches finish (bounded), then queues and objects are flushed to disk.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { createDb, createLogger, type LogLevel, loadManifest, migrationsDir, resourceNames } from "@bluemoxon/core";
 import { startEmulator } from "@bluemoxon/emulator";
 import { startTriggers } from "@bluemoxon/event-source-mapping";
 import { createPrincipals } from "../../services/emulator/src/iam/index.ts";
+import { secretFile } from "./secret-file.ts";
 
 const env = process.env;
 const dir = env.LOCAL_AWS_DIR ?? ".local/aws";
 const port = Number(env.EMULATOR_PORT ?? 4566);
 const enforceIam = env.EMULATOR_IAM !== "off";
 const environment = "local";
+/** The worker's code is this checkout's (a temp copy of it in the hot-reload tests), like Lambda's /var/task. */
+const taskRoot = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const log = createLogger({ service: "local-aws", level: (env.LOG_LEVEL as LogLevel) ?? "info" });
 
-function secretFile(path: string, make: () => string): string {
-  if (existsSync(path)) return readFileSync(path, "utf8").trim();
-  const value = make();
-  writeFileSync(path, value, { mode: 0o600 });
-  return value;
-}
-
 mkdirSync(dir, { recursive: true });
-const manifest = loadManifest();
+const manifest = loadManifest(env.PIPELINE_MANIFEST || join(taskRoot, "pipeline.json"));
 const names = resourceNames(manifest, { environment });
 // Keys derive from a seed kept in the data folder, so a restarted stack keeps its credentials.
 const seed = secretFile(join(dir, "principals.seed"), () => randomBytes(32).toString("hex"));
 const principals = createPrincipals(manifest, { environment, seed });
 const apiKey = env.API_KEY;
-if (!apiKey) throw new Error("API_KEY is required (dev.mjs passes the stack's API key)");
+if (!apiKey) throw new Error("API_KEY is required (npm start passes the stack's API key)");
 log.redactValue(apiKey);
 
 const emulator = await startEmulator({
@@ -63,7 +60,7 @@ const credentials = Object.fromEntries(
 writeFileSync(join(dir, "credentials.json"), JSON.stringify(credentials, null, 2), { mode: 0o600 });
 
 /**
- * The worker must not take messages before the database is up and fully migrated (dev.mjs starts
+ * The worker must not take messages before the database is up and fully migrated (npm start starts
  * the database, the migrations and this process side by side).
  */
 async function waitForMigratedDatabase(url: string, timeoutMs = 120_000) {
@@ -109,6 +106,7 @@ const triggers =
           ...(env.PATH ? { PATH: env.PATH } : {}),
         },
         log: log.child({ component: "trigger" }),
+        taskRoot,
       });
 
 console.log(`local-aws ready ${JSON.stringify({ url: emulator.url, iam: enforceIam, pid: process.pid })}`);
@@ -123,4 +121,9 @@ async function stop(signal: string) {
   process.exit(0);
 }
 process.on("SIGTERM", () => void stop("SIGTERM"));
+// Hot reload of the worker (npm start sends it): new handler children from the next batch on.
+process.on("SIGUSR2", () => {
+  const replaced = triggers?.recycle() ?? 0;
+  log.info("worker code changed; handler children replaced at their next batch", { idleStopped: replaced });
+});
 process.on("SIGINT", () => void stop("SIGINT"));

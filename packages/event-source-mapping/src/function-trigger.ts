@@ -65,6 +65,8 @@ type Outcome = "success" | "partial" | "malformed" | "error" | "crash" | "timeou
 interface Slot {
   busy: boolean;
   child?: WarmChild;
+  /** The code generation the child was started with (see `recycle()`). */
+  generation?: number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -74,6 +76,7 @@ export class FunctionTrigger {
   private readonly inflight = new Set<Promise<void>>();
   private readonly slotWaiters: (() => void)[] = [];
   private running = false;
+  private generation = 0;
   private loop?: Promise<void>;
   private receiveAbort?: AbortController;
   private readonly physicalName: string;
@@ -254,7 +257,13 @@ export class FunctionTrigger {
     let detail: string | undefined;
     this.stats.invocations++;
     try {
+      if (slot.child && slot.generation !== this.generation) {
+        // The code changed since this child started (hot reload): it ran its last batch.
+        slot.child.kill();
+        slot.child = undefined;
+      }
       if (!slot.child?.alive) {
+        slot.generation = this.generation;
         slot.child = await WarmChild.spawn({
           modulePath: this.o.modulePath,
           exportName: this.o.exportName,
@@ -343,6 +352,22 @@ export class FunctionTrigger {
       }
     }
     return deleted;
+  }
+
+  /**
+   * The handler's code changed: from now on every batch runs in a child started after this call.
+   * A running batch finishes in its old child; idle children are stopped now. Returns how many.
+   */
+  recycle(): number {
+    this.generation++;
+    let stopped = 0;
+    for (const slot of this.slots) {
+      if (slot.busy || !slot.child) continue;
+      slot.child.kill();
+      slot.child = undefined;
+      stopped++;
+    }
+    return stopped;
   }
 
   childPids(): number[] {

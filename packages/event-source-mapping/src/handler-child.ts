@@ -64,6 +64,10 @@ function invoke(handler: Handler, event: unknown, context: unknown): Promise<unk
   });
 }
 
+// The IPC channel closes when the trigger's process is gone, however it ended (SIGKILL included):
+// a handler child never outlives it, on any OS. Its open clients would otherwise keep it running.
+process.on("disconnect", () => process.exit(0));
+
 async function main(): Promise<void> {
   const modulePath = process.env[handlerEnvVar];
   const exportName = process.env[handlerExportEnvVar] || "handler";

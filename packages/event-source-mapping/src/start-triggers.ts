@@ -53,6 +53,11 @@ export interface Triggers {
   stats(): Record<string, FunctionTriggerStats>;
   /** Process ids of the live handler children, per function (tests watch these being replaced). */
   childPids(): Record<string, number[]>;
+  /**
+   * The handlers' code changed (hot reload): each next batch runs in a fresh child, running
+   * batches finish on the old code. Returns how many idle children were stopped at once.
+   */
+  recycle(): number;
 }
 
 const defaultCredentials: TriggerCredentials = { accessKeyId: "test", secretAccessKey: "test" };
@@ -151,5 +156,6 @@ export async function startTriggers(options: StartTriggersOptions): Promise<Trig
     },
     stats: () => Object.fromEntries([...triggers].map(([name, t]) => [name, { ...t.stats }])),
     childPids: () => Object.fromEntries([...triggers].map(([name, t]) => [name, t.childPids()])),
+    recycle: () => [...triggers.values()].reduce((n, t) => n + t.recycle(), 0),
   };
 }

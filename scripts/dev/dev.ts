@@ -1,0 +1,93 @@
+/**
+ * `npm start`: the whole pipeline on this machine (see start-stack.ts), with hot reload.
+ *
+ *   npm start [-- --no-watch] [--verbose]
+ *
+ * Env: DATA_DIR (.local), PORT (3000), EMULATOR_PORT (4566), EBAY_FIXTURE_PORT (4568) — 0 picks a
+ * free port —, DATABASE_URL (use this server instead of PGlite), DEV_API_KEY, EBAY_FIXTURE_DIR,
+ * RETRY_SWEEP_INTERVAL_SECONDS (15), LOG_LEVEL, DEV_VERBOSE=1 (stream the processes' logs).
+ */
+import { existsSync, readdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { chalk } from "zx";
+import { DataDirLockedError } from "./data-dir-lock.ts";
+import { parseCli } from "./parse-cli.ts";
+import { stackRoot, startStack } from "./start-stack.ts";
+
+const usage = `usage: npm start [-- --no-watch] [--verbose]
+
+  --no-watch   no hot reload (by default a change under services/api or packages/core restarts
+               the API, under services/worker replaces the worker's handler processes, and to
+               pipeline.json re-provisions the local AWS)
+  --verbose    stream every process's log lines (also DEV_VERBOSE=1)`;
+
+function portFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) fail(`${name} must be a port number (0 = any free port), got "${raw}"`);
+  return n;
+}
+
+function fail(message: string): never {
+  console.error(chalk.red(`npm start: ${message}`));
+  process.exit(1);
+}
+
+export async function main(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const flags = parseCli(args, { "no-watch": { type: "boolean" }, verbose: { type: "boolean" } }, usage);
+  const started = performance.now();
+  const dataDir = resolve(env.DATA_DIR?.trim() || join(stackRoot, ".local"));
+  const ports = {
+    api: portFromEnv(env, "PORT", 3000),
+    emulator: portFromEnv(env, "EMULATOR_PORT", 4566),
+    fixture: portFromEnv(env, "EBAY_FIXTURE_PORT", 4568),
+  };
+  const watch = !flags["no-watch"];
+  let stop: (() => Promise<void>) | undefined;
+  let stopping = false;
+  const shutdown = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(chalk.dim("stopping…"));
+    await stop?.();
+    console.log(chalk.dim("stopped"));
+    process.exit(code);
+  };
+  process.on("SIGINT", () => void shutdown(0));
+  process.on("SIGTERM", () => void shutdown(0));
+
+  try {
+    const stack = await startStack({
+      dataDir,
+      ports,
+      env,
+      watch,
+      verbose: env.DEV_VERBOSE === "1" || flags.verbose,
+      report: (line) => console.log(line.startsWith("reload:") && line.includes(" failed ") ? chalk.yellow(line) : line),
+      onFatal: (message) => {
+        console.error(chalk.red(message));
+        void shutdown(1);
+      },
+    });
+    stop = stack.stop;
+    const { info } = stack;
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    console.log(
+      `ready in ${seconds}s  dashboard=${info.dashboard}  api=${info.api}  docs=${info.docs}  emulator=${info.emulator}  ebay-fixture=${info.ebayFixture}  apiKey=${info.apiKey}`,
+    );
+    console.log(
+      chalk.dim(
+        `  logs: ${stack.logsDir}   stack: ${stack.stackFile}   ${watch ? "hot reload on (--no-watch turns it off)" : "hot reload off"}   Ctrl-C stops everything`,
+      ),
+    );
+    const fixtureDir = env.EBAY_FIXTURE_DIR ? resolve(env.EBAY_FIXTURE_DIR) : join(stackRoot, "services/ebay-fixture/fixtures");
+    const sample = readdirSync(fixtureDir).find((d) => existsSync(join(fixtureDir, d, "listing.json")));
+    if (sample)
+      console.log(chalk.dim(`  try: import https://www.ebay.com/itm/${sample} from the dashboard (served by the local eBay fixture)`));
+  } catch (error) {
+    if (error instanceof DataDirLockedError) fail(error.message);
+    console.error(chalk.red(`npm start failed: ${(error as Error).message}`));
+    await shutdown(1);
+  }
+}

@@ -112,10 +112,19 @@ export async function startComposeStack(options: { project?: string; build?: boo
     await timed("up → API healthy, worker's event source mapping polling", async () => {
       await dcOk(["up", "-d"], 10 * 60_000);
       // Each probe has its own timeout: docker's port proxy can accept a connection before the API
-      // listens and then never answer it.
+      // listens and then never answer it. Not AbortSignal.timeout: its timer is unref'd, and a
+      // script (bench:compose) whose only pending work is that hung fetch then exits with code 13.
       await until(
         "API /health",
-        async () => ((await fetch(`${api}/health`, { signal: AbortSignal.timeout(5_000) })).ok ? true : undefined),
+        async () => {
+          const abort = new AbortController();
+          const timer = setTimeout(() => abort.abort(new Error("no answer within 5 s")), 5_000);
+          try {
+            return (await fetch(`${api}/health`, { signal: abort.signal })).ok ? true : undefined;
+          } finally {
+            clearTimeout(timer);
+          }
+        },
         5 * 60_000,
         { retryErrors: true, everyMs: 1_000 },
       );

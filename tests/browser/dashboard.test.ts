@@ -9,9 +9,9 @@
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { repoRoot } from "@bluemoxon/core";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { repoRoot } from "../../packages/core/src/index.ts";
 import { type Stack, startStack } from "../support/stack.ts";
 
 const chromiumPath = "/usr/bin/chromium";

@@ -6,8 +6,8 @@ import { execFile, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
+import { repoRoot } from "@bluemoxon/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { repoRoot } from "../../packages/core/src/index.ts";
 import { type Stack, startStack } from "../support/stack.ts";
 
 const run = promisify(execFile);

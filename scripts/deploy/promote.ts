@@ -248,11 +248,10 @@ export async function promote(args: string[], log: (line: string) => void = cons
 
   async function smokeTest(side: Side) {
     const api = await apiOf(side);
-    const region_ = region;
     const ok = await smokeApi({
       api,
       secretId: `${side.prefix}/api-key`,
-      region: region_,
+      region,
       endpoint: side.endpoint,
       profile: side.profile,
       log,

@@ -6,7 +6,8 @@ spec: {"prefix", "region", "apiKey", "images": {"api": "v1", ...}, "functions": 
        "deploy": {"api": "v1"}, "secrets": ["api-key", ...], "mode": "seed" | "reset",
        "deployUris": {"api": "<registry>/<repo>@sha256:…"} (optional: images pushed to a real registry;
        the functions run these, and no stand-in manifest is put into moto's ECR),
-       "release": {"sha", "images"} (optional: written as the release record /<prefix>/release)}
+       "release": {"sha", "images"} (optional: written as the release record /<prefix>/release),
+       "alias": false (optional, seed: no published version and no `live` alias, as before a first deploy)}
 Prints {"digests": {image: {version: digest}}, "repositoryUris": {image: uri}, "secretArns": {name: arn}}.
 """
 import hashlib
@@ -76,11 +77,16 @@ def resolve(value):
 for name, fn in spec["functions"].items():
     uri = spec["deployUris"][fn["image"]] if "deployUris" in spec else f"{out['repositoryUris'][fn['image']]}@{out['digests'][fn['image']][spec['deploy'][fn['image']]]}"
     env = {"Variables": {k: resolve(v) for k, v in fn["env"].items()}}
+    # As Terraform deploys them: every change published as a version, the `live` alias on it.
     if spec["mode"] == "seed":
         lam.create_function(FunctionName=name, PackageType="Image", Code={"ImageUri": uri}, Role=role, Environment=env, Timeout=30)
+        if spec.get("alias", True):
+            lam.create_alias(FunctionName=name, Name="live", FunctionVersion=lam.publish_version(FunctionName=name)["Version"])
     else:
         lam.update_function_code(FunctionName=name, ImageUri=uri)
         lam.update_function_configuration(FunctionName=name, Environment=env)
+        lam.delete_function_concurrency(FunctionName=name)
+        lam.update_alias(FunctionName=name, Name="live", FunctionVersion=lam.publish_version(FunctionName=name)["Version"])
 
 print(json.dumps(out))
 

@@ -1,14 +1,16 @@
 /**
- * scripts/promote.mjs end to end: two moto servers play staging and prod, a real OCI registry
- * (the distribution registry, tests/deploy/oci-registry.ts) holds the images with real layers and
- * is where promote copies them with skopeo, two tiny local HTTP servers play the APIs. Cases: dry
- * run, a good promotion (the digest prod runs = the digest staging ran, and prod's repository
- * serves it with every blob), a refusal before anything is copied (a secret without the shape the
- * code reads), an apply that fails without changing anything (no rollback), a stop on an empty
- * required variable and a failed smoke test (both roll back, and the rollback is smoke-tested).
+ * scripts/promote.mjs (scripts/deploy/promote.ts) end to end: two moto servers play staging and
+ * prod, a real OCI registry (the distribution registry, tests/deploy/oci-registry.ts) holds the
+ * images with real layers and is where promote copies them with skopeo, two tiny local HTTP servers
+ * play the APIs. Functions are published as versions behind a `live` alias, as Terraform deploys
+ * them. Cases: an unknown flag (usage, exit 2), dry run, a good promotion (the digest prod runs =
+ * the digest staging ran, and prod's repository serves it with every blob), a refusal before
+ * anything is copied (a secret without the shape the code reads), an apply that fails without
+ * changing anything (no rollback), a stop on an empty required variable and a failed smoke test
+ * (both move the `live` aliases back without re-applying, and the rollback is smoke-tested), and a
+ * first-ever promotion whose smoke test fails (no version to go back to: reserved concurrency 0).
  */
 import { execFile, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
@@ -36,13 +38,12 @@ interface Seeded {
 
 /**
  * A stand-in for a deployed API: checks the X-API-Key like the real one; /health/deep can be made to
- * fail always, or only while the new version runs (the last apply in `applyLog` was a deploy).
+ * fail always, or only while the new version runs (`runsNew()`: the API function's `live` alias
+ * points at the promoted image).
  */
-function fakeApi(key: string, applyLog: () => string) {
+function fakeApi(key: string, runsNew: () => boolean) {
   const state: { failDeep: false | "always" | "new-version" } = { failDeep: false };
-  const failing = () =>
-    state.failDeep === "always" ||
-    (state.failDeep === "new-version" && readFileSync(applyLog(), "utf8").trim().split("\n").at(-1)?.startsWith("deploy "));
+  const failing = () => state.failDeep === "always" || (state.failDeep === "new-version" && runsNew());
   const server: Server = createServer((req, res) => {
     const authed = req.headers["x-api-key"] === key;
     const send = (status: number, body: unknown) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
@@ -118,8 +119,21 @@ function aws(endpoint: string, args: string[]): string {
   return out.stdout;
 }
 
-function lambdaImage(endpoint: string, name: string): string {
-  const out = spawnSync("aws", ["--endpoint-url", endpoint, "lambda", "get-function", "--function-name", name, "--output", "json"], {
+/** The image a function's `live` alias runs (what takes traffic), or $LATEST's when it has no alias. */
+function lambdaImage(endpoint: string, name: string, qualifier = "live"): string {
+  const args = [
+    "--endpoint-url",
+    endpoint,
+    "lambda",
+    "get-function",
+    "--function-name",
+    name,
+    "--qualifier",
+    qualifier,
+    "--output",
+    "json",
+  ];
+  const out = spawnSync("aws", args, {
     encoding: "utf8",
     env: { ...process.env, ...awsEnv },
   });
@@ -136,8 +150,10 @@ describe("promote.mjs staging → prod", () => {
   let skipReason = missing ? `${missing} is not installed` : "";
   let workDir = "";
   const applyLog = () => join(workDir, "apply.log");
-  const stagingApi = fakeApi("key-staging", applyLog);
-  const prodApi = fakeApi("key-prod", applyLog);
+  const stagingApi = fakeApi("key-staging", () => false);
+  const prodApi = fakeApi("key-prod", () =>
+    lambdaImage((prod as { endpoint: string }).endpoint, "bluemoxon-prod-api").endsWith(digests.staging.api),
+  );
   let urls = { staging: "", prod: "" };
   let host = "";
   const releaseSha = "0123456789abcdef0123456789abcdef01234567";
@@ -202,6 +218,7 @@ describe("promote.mjs staging → prod", () => {
       `--to-registry=${host}`,
       "--registry-insecure",
       "--skip-migrate",
+      "--skip-worker-smoke",
       ...extra,
     ];
     return new Promise<{ code: number; output: string; applyLog: string }>((ok) => {
@@ -232,12 +249,43 @@ describe("promote.mjs staging → prod", () => {
     Object.fromEntries(
       Object.keys(manifest.images).map((i) => [i, `${host}/bluemoxon-prod-${i}@${(version === "v2" ? digests.staging : digests.prod)[i]}`]),
     );
+  /** The version each prod function's `live` alias points at. */
+  const liveVersions = () =>
+    Object.fromEntries(
+      ["bluemoxon-prod-api", "bluemoxon-prod-image-worker"].map((fn) => [
+        fn,
+        (
+          JSON.parse(aws((prod as { endpoint: string }).endpoint, ["lambda", "get-alias", "--function-name", fn, "--name", "live"])) as {
+            FunctionVersion: string;
+          }
+        ).FunctionVersion,
+      ]),
+    );
+  /** A prod function's reserved concurrency; undefined when none is set (the CLI prints nothing then). */
+  const reservedConcurrency = (fn: string) =>
+    (
+      JSON.parse(aws((prod as { endpoint: string }).endpoint, ["lambda", "get-function-concurrency", "--function-name", fn]) || "{}") as {
+        ReservedConcurrentExecutions?: number;
+      }
+    ).ReservedConcurrentExecutions;
   const phases = (log: string) =>
     log
       .trim()
       .split("\n")
       .filter(Boolean)
       .map((l) => l.split(" ")[0]);
+
+  it("refuses an unknown flag (--dryrun) with the usage and exit code 2, before doing anything", async (ctx) => {
+    if (skipReason) return ctx.skip(skipReason);
+    const run = await promote("--dryrun");
+    expect(run.code, run.output).toBe(2);
+    expect(run.output).toContain("Unknown option '--dryrun'");
+    expect(run.output).toContain("usage: promote.mjs <from-env> <to-env>");
+    expect(run.output).toContain("--dry-run ");
+    expect(run.output).not.toContain("[1/");
+    expect(run.applyLog).toBe("");
+    expect(prodImages()).toEqual(expected("v1"));
+  }, 120_000);
 
   it("--dry-run prints the plan and changes nothing", async (ctx) => {
     if (skipReason) return ctx.skip(skipReason);
@@ -389,35 +437,71 @@ describe("promote.mjs staging → prod", () => {
     expect(prodImages()).toEqual(expected("v1"));
   }, 600_000);
 
-  it("stops when a required variable is empty in prod, and rolls back to the previous digests", async (ctx) => {
+  it("stops when a required variable is empty in prod, and moves the live aliases back (no re-apply)", async (ctx) => {
     if (skipReason) return ctx.skip(skipReason);
     seed((prod as { endpoint: string }).endpoint, envSpec("prod", "reset", uris("prod"), { DATABASE_HOST: "" }));
+    const before = liveVersions();
     const run = await promote();
     expect(run.code).toBe(1);
     expect(run.output).toContain("bluemoxon-prod-api: required variable DATABASE_HOST is empty");
-    expect(run.output).toContain("prod rolled back to the previous digests");
-    expect(phases(run.applyLog)).toEqual(["deploy", "rollback"]);
+    expect(run.output).toContain("prod rolled back to the previous versions (smoke test passed)");
+    // One apply (the deploy); the rollback moved the aliases, it applied nothing.
+    expect(phases(run.applyLog)).toEqual(["deploy"]);
+    expect(liveVersions()).toEqual(before);
     expect(prodImages()).toEqual(expected("v1"));
+    // The promoted version still exists, unused: $LATEST has it, `live` does not.
+    expect(lambdaImage((prod as { endpoint: string }).endpoint, "bluemoxon-prod-api", "$LATEST")).toBe(expected("v2").api);
   }, 600_000);
 
   it("rolls prod back when its smoke test fails, and smoke-tests the rollback", async (ctx) => {
     if (skipReason) return ctx.skip(skipReason);
     prodApi.state.failDeep = "new-version";
+    const before = liveVersions();
     const run = await promote();
     expect(run.code).toBe(1);
     expect(run.output).toMatch(/health\/deep.*status 503/);
-    expect(run.output).toContain("prod rolled back to the previous digests (smoke test passed)");
-    expect(phases(run.applyLog)).toEqual(["deploy", "rollback"]);
+    expect(run.output).toMatch(/bluemoxon-prod-api: live \d+ → \d+/);
+    expect(run.output).toContain("prod rolled back to the previous versions (smoke test passed)");
+    expect(run.output).toMatch(/✔ smoke test prod after the rollback/);
+    expect(phases(run.applyLog)).toEqual(["deploy"]);
+    expect(liveVersions()).toEqual(before);
     expect(prodImages()).toEqual(expected("v1"));
   }, 600_000);
 
   it("says so loudly when prod still fails its smoke test after the rollback", async (ctx) => {
     if (skipReason) return ctx.skip(skipReason);
     prodApi.state.failDeep = "always";
+    const before = liveVersions();
     const run = await promote();
     expect(run.code).toBe(1);
-    expect(run.output).toContain("rolled back to the previous digests, and its SMOKE TEST FAILS there too");
-    expect(phases(run.applyLog)).toEqual(["deploy", "rollback"]);
+    expect(run.output).toContain("rolled back to the previous versions, and its SMOKE TEST FAILS there too");
+    expect(run.output).toMatch(/✘ smoke test prod after the rollback/);
+    expect(phases(run.applyLog)).toEqual(["deploy"]);
+    expect(liveVersions()).toEqual(before);
     expect(prodImages()).toEqual(expected("v1"));
   }, 600_000);
+
+  it("a first-ever promotion that fails its smoke test leaves prod taking no traffic (reserved concurrency 0)", async (ctx) => {
+    if (skipReason) return ctx.skip(skipReason);
+    const endpoint = (prod as { endpoint: string }).endpoint;
+    const fns = ["bluemoxon-prod-api", "bluemoxon-prod-image-worker"];
+    // Before a first deploy there is no published version behind `live`.
+    for (const fn of fns) aws(endpoint, ["lambda", "delete-alias", "--function-name", fn, "--name", "live"]);
+    prodApi.state.failDeep = "always";
+    try {
+      const run = await promote();
+      expect(run.code).toBe(1);
+      expect(run.output).toContain("FAILED on prod's first promotion: no previous version to roll back to");
+      expect(run.output).toContain("reserved concurrency 0");
+      for (const fn of fns) expect(reservedConcurrency(fn), fn).toBe(0);
+      expect(prodImages()).toEqual(expected("v2"));
+      // A promotion that passes lifts the stop.
+      prodApi.state.failDeep = false;
+      const again = await promote();
+      expect(again.code, again.output).toBe(0);
+      for (const fn of fns) expect(reservedConcurrency(fn), fn).toBeUndefined();
+    } finally {
+      prodApi.state.failDeep = false;
+    }
+  }, 900_000);
 });

@@ -196,6 +196,17 @@ describe("workflows", () => {
     expect(promoteAt).toBeGreaterThan(checkoutAt);
   });
 
+  it("smoke-test the worker as well as the API: deploy-staging invokes the worker, promote does not skip it", () => {
+    const stagingRuns = wf["deploy-staging.yml"].jobs.deploy.steps.map((s) => s.run ?? "");
+    const smoke = stagingRuns.find((r) => r.includes("scripts/smoke.mjs"));
+    expect(smoke).toMatch(/--api "\$api"/);
+    expect(smoke).toContain("--worker bluemoxon-staging-image-worker");
+    const promote = wf["promote.yml"].jobs.promote.steps.map((s) => s.run ?? "").find((r) => r.includes("scripts/promote.mjs"));
+    expect(promote).toBeDefined();
+    expect(promote).not.toContain("--skip-worker-smoke");
+    expect(promote).not.toContain("--skip-migrate");
+  });
+
   it("ci lints, typechecks, tests, and checks terraform fmt and validate", () => {
     const runs = wf["ci.yml"].jobs.test.steps.map((s) => s.run ?? "").join("\n");
     for (const cmd of [

@@ -1,5 +1,6 @@
 /**
- * Runs `python3 -m moto.server` (the peer AWS emulator) on a free loopback port for a test file
+ * Runs moto's server (the peer AWS emulator; `moto-server.py` beside this file is `python3 -m
+ * moto.server` with published Lambda versions keeping their own image, as on AWS) on a free loopback port for a test file
  * or a benchmark. Not installed → `{ ok: false, reason }` so the caller skips with that line;
  * installed but failing to start → an error, so a broken peer is never mistaken for a skip.
  *
@@ -9,6 +10,7 @@
  * try { … moto.endpoint … } finally { await moto.stop(); }
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { freePort } from "./free-port.ts";
 
 export type MotoServer = { ok: true; endpoint: string; pid: number; stop(): Promise<void> } | { ok: false; reason: string };
@@ -32,14 +34,19 @@ export function motoUnavailableReason(): string | undefined {
   return unavailable ?? undefined;
 }
 
-export async function startMoto({ timeoutMs = 30_000 } = {}): Promise<MotoServer> {
+/** `env`: extra variables for moto, e.g. `{ MOTO_IAM_LOAD_MANAGED_POLICIES: "true" }`. */
+export async function startMoto({ timeoutMs = 30_000, env = {} as Record<string, string> } = {}): Promise<MotoServer> {
   const reason = motoUnavailableReason();
   if (reason) return { ok: false, reason };
   const port = await freePort();
-  const child: ChildProcess = spawn("python3", ["-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)], {
-    stdio: ["ignore", "ignore", "pipe"],
-    env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: "true" },
-  });
+  const child: ChildProcess = spawn(
+    "python3",
+    [fileURLToPath(new URL("moto-server.py", import.meta.url)), "-H", "127.0.0.1", "-p", String(port)],
+    {
+      stdio: ["ignore", "ignore", "pipe"],
+      env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: "true", ...env },
+    },
+  );
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => {
     // Keep only the tail: moto logs every request here.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { defaultManifestPath, loadManifest } from "./manifest.ts";
-import { resourceNames, servicePolicy } from "./resource-names.ts";
+import { deployedFunctions, resourceNames, servicePolicy } from "./resource-names.ts";
 
 const manifest = loadManifest(defaultManifestPath);
 
@@ -25,5 +25,25 @@ describe("resource names", () => {
     const statements = servicePolicy(manifest, "api", n);
     const onQueue = statements.find((s) => s.Resource.includes(n.queueArn("image-processing")));
     expect(onQueue?.Action).toEqual(["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"]);
+  });
+
+  it("list every deployed function with its image and its requiredEnv merged with its service's", () => {
+    const withExtra = {
+      ...manifest,
+      functions: { "image-worker": { ...manifest.functions["image-worker"], requiredEnv: ["ONLY_THE_FUNCTION", "IMAGE_BUCKET"] } },
+    };
+    const fns = deployedFunctions(withExtra, resourceNames(withExtra, { environment: "prod" }));
+    expect(fns.map((f) => [f.name, f.image, f.service])).toEqual([
+      ["bluemoxon-prod-api", "api", "api"],
+      ["bluemoxon-prod-image-worker", "worker", "worker"],
+    ]);
+    expect(fns[0].requiredEnv).toEqual(manifest.services.api.requiredEnv);
+    const worker = fns[1].requiredEnv;
+    expect(worker).toEqual([
+      "ONLY_THE_FUNCTION",
+      "IMAGE_BUCKET",
+      ...manifest.services.worker.requiredEnv.filter((n) => n !== "IMAGE_BUCKET"),
+    ]);
+    expect(new Set(worker).size).toBe(worker.length);
   });
 });

@@ -99,3 +99,44 @@ export function servicePolicy(manifest: Manifest, service: string, names: Resour
     Resource: p.resources.map((r) => names.resolveRef(r)),
   }));
 }
+
+/** One deployed function of an environment: the API's, or one of `manifest.functions`. */
+export interface DeployedFunction {
+  /** `api`, or the function's key in `manifest.functions`. */
+  logical: string;
+  /** Physical name, `<prefix>-<logical>`. */
+  name: string;
+  /** Key in `manifest.images` of the image it runs. */
+  image: string;
+  /** Key in `manifest.services` whose permissions and requiredEnv it has. */
+  service: string;
+  /** Its own requiredEnv merged with its service's, each name once. */
+  requiredEnv: string[];
+}
+
+/**
+ * Every function an environment deploys (the API first), with the variables each must have
+ * non-empty — the list Terraform builds and promote verifies.
+ * @example
+ * deployedFunctions(manifest, resourceNames(manifest, { environment: "prod" })).map((f) => f.name);
+ * // ["bluemoxon-prod-api", "bluemoxon-prod-image-worker"]
+ */
+export function deployedFunctions(manifest: Manifest, names: ResourceNames): DeployedFunction[] {
+  const api: DeployedFunction = {
+    logical: "api",
+    name: names.function("api"),
+    image: "api",
+    service: "api",
+    requiredEnv: [...(manifest.services.api?.requiredEnv ?? [])],
+  };
+  return [
+    api,
+    ...Object.entries(manifest.functions).map(([logical, fn]) => ({
+      logical,
+      name: names.function(logical),
+      image: fn.image,
+      service: fn.service,
+      requiredEnv: [...new Set([...fn.requiredEnv, ...(manifest.services[fn.service]?.requiredEnv ?? [])])],
+    })),
+  ];
+}

@@ -1,4 +1,4 @@
-# The API as a container-image Lambda behind an HTTP API (API Gateway v2), and the retry sweep:
+# The API as a container-image Lambda (container-function) behind an HTTP API (API Gateway v2), and the retry sweep:
 # an EventBridge schedule that invokes the same function; services/api/src/lambda.ts recognises
 # the scheduled event (source "aws.events"), so the target passes the event unchanged.
 
@@ -7,12 +7,8 @@ variable "name" {
 }
 
 variable "image_uri" {
-  description = "Image by digest: \"<repo>@sha256:<64 hex>\"."
+  description = "Image by digest: \"<repo>@sha256:<64 hex>\" (validated by container-function)."
   type        = string
-  validation {
-    condition     = can(regex("^[^@\\s]+/[a-z0-9._/-]+@sha256:[a-f0-9]{64}$", var.image_uri))
-    error_message = "image_uri must reference an image by digest: <repository>@sha256:<64 hex digits>."
-  }
 }
 
 variable "role_arn" {
@@ -59,43 +55,30 @@ variable "tags" {
   default = {}
 }
 
-resource "aws_lambda_function" "this" {
-  function_name = var.name
-  description   = "BlueMoxon image pipeline API"
-  package_type  = "Image"
-  image_uri     = var.image_uri
-  role          = var.role_arn
-  # Every change publishes an immutable version; the HTTP API and the schedule call the "live" alias.
-  publish       = true
-  timeout       = var.timeout_seconds
-  memory_size   = var.memory_mb
-  architectures = ["x86_64"]
-
-  environment {
-    variables = var.environment
-  }
-
-  logging_config {
-    log_format = "JSON"
-    log_group  = var.log_group_name
-  }
-
-  dynamic "vpc_config" {
-    for_each = length(var.vpc_subnet_ids) > 0 ? [1] : []
-    content {
-      subnet_ids         = var.vpc_subnet_ids
-      security_group_ids = var.vpc_security_group_ids
-    }
-  }
-
-  tags = var.tags
+module "function" {
+  source                 = "../container-function"
+  name                   = var.name
+  description            = "BlueMoxon image pipeline API"
+  image_uri              = var.image_uri
+  role_arn               = var.role_arn
+  timeout_seconds        = var.timeout_seconds
+  memory_mb              = var.memory_mb
+  environment            = var.environment
+  log_group_name         = var.log_group_name
+  vpc_subnet_ids         = var.vpc_subnet_ids
+  vpc_security_group_ids = var.vpc_security_group_ids
+  tags                   = var.tags
 }
 
-resource "aws_lambda_alias" "live" {
-  name             = "live"
-  description      = "The version that takes traffic"
-  function_name    = aws_lambda_function.this.function_name
-  function_version = aws_lambda_function.this.version
+# Where these lived before the shared module: a state from then moves, nothing is replaced.
+moved {
+  from = aws_lambda_function.this
+  to   = module.function.aws_lambda_function.this
+}
+
+moved {
+  from = aws_lambda_alias.live
+  to   = module.function.aws_lambda_alias.live
 }
 
 resource "aws_apigatewayv2_api" "this" {
@@ -107,7 +90,7 @@ resource "aws_apigatewayv2_api" "this" {
 resource "aws_apigatewayv2_integration" "lambda" {
   api_id                 = aws_apigatewayv2_api.this.id
   integration_type       = "AWS_PROXY"
-  integration_uri        = aws_lambda_alias.live.invoke_arn
+  integration_uri        = module.function.live_alias_invoke_arn
   payload_format_version = "2.0"
 }
 
@@ -127,8 +110,8 @@ resource "aws_apigatewayv2_stage" "default" {
 resource "aws_lambda_permission" "http_api" {
   statement_id  = "AllowHttpApi"
   action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.this.function_name
-  qualifier     = aws_lambda_alias.live.name
+  function_name = module.function.name
+  qualifier     = module.function.live_alias_name
   principal     = "apigateway.amazonaws.com"
   source_arn    = "${aws_apigatewayv2_api.this.execution_arn}/*/*"
 }
@@ -142,24 +125,24 @@ resource "aws_cloudwatch_event_rule" "retry_sweep" {
 
 resource "aws_cloudwatch_event_target" "retry_sweep" {
   rule = aws_cloudwatch_event_rule.retry_sweep.name
-  arn  = aws_lambda_alias.live.arn
+  arn  = module.function.live_alias_arn
 }
 
 resource "aws_lambda_permission" "retry_sweep" {
   statement_id  = "AllowRetrySweepSchedule"
   action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.this.function_name
-  qualifier     = aws_lambda_alias.live.name
+  function_name = module.function.name
+  qualifier     = module.function.live_alias_name
   principal     = "events.amazonaws.com"
   source_arn    = aws_cloudwatch_event_rule.retry_sweep.arn
 }
 
 output "name" {
-  value = aws_lambda_function.this.function_name
+  value = module.function.name
 }
 
 output "arn" {
-  value = aws_lambda_function.this.arn
+  value = module.function.arn
 }
 
 output "api_id" {
@@ -167,7 +150,7 @@ output "api_id" {
 }
 
 output "live_alias_arn" {
-  value = aws_lambda_alias.live.arn
+  value = module.function.live_alias_arn
 }
 
 output "url" {

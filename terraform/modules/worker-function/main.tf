@@ -1,4 +1,4 @@
-# A worker of pipeline.json as a container-image Lambda fed by its SQS queue. Partial batch
+# A worker of pipeline.json as a container-image Lambda (container-function) fed by its SQS queue. Partial batch
 # failures (ReportBatchItemFailures) let one bad photo fail alone; maximum concurrency bounds
 # how many copies of the (memory-heavy) model run at once.
 
@@ -19,12 +19,8 @@ variable "spec" {
 }
 
 variable "image_uri" {
-  description = "Image by digest: \"<repo>@sha256:<64 hex>\"."
+  description = "Image by digest: \"<repo>@sha256:<64 hex>\" (validated by container-function)."
   type        = string
-  validation {
-    condition     = can(regex("^[^@\\s]+/[a-z0-9._/-]+@sha256:[a-f0-9]{64}$", var.image_uri))
-    error_message = "image_uri must reference an image by digest: <repository>@sha256:<64 hex digits>."
-  }
 }
 
 variable "role_arn" {
@@ -59,48 +55,35 @@ variable "tags" {
   default = {}
 }
 
-resource "aws_lambda_function" "this" {
-  function_name = var.name
-  description   = var.spec.description
-  package_type  = "Image"
-  image_uri     = var.image_uri
-  role          = var.role_arn
-  # Every change publishes an immutable version; the queue feeds the "live" alias, never $LATEST.
-  publish       = true
-  timeout       = var.spec.timeoutSeconds
-  memory_size   = var.spec.memoryMb
-  architectures = ["x86_64"]
-
-  environment {
-    variables = var.environment
-  }
-
-  logging_config {
-    log_format = "JSON"
-    log_group  = var.log_group_name
-  }
-
-  dynamic "vpc_config" {
-    for_each = length(var.vpc_subnet_ids) > 0 ? [1] : []
-    content {
-      subnet_ids         = var.vpc_subnet_ids
-      security_group_ids = var.vpc_security_group_ids
-    }
-  }
-
-  tags = var.tags
+module "function" {
+  source                 = "../container-function"
+  name                   = var.name
+  description            = var.spec.description
+  image_uri              = var.image_uri
+  role_arn               = var.role_arn
+  timeout_seconds        = var.spec.timeoutSeconds
+  memory_mb              = var.spec.memoryMb
+  environment            = var.environment
+  log_group_name         = var.log_group_name
+  vpc_subnet_ids         = var.vpc_subnet_ids
+  vpc_security_group_ids = var.vpc_security_group_ids
+  tags                   = var.tags
 }
 
-resource "aws_lambda_alias" "live" {
-  name             = "live"
-  description      = "The version that takes traffic"
-  function_name    = aws_lambda_function.this.function_name
-  function_version = aws_lambda_function.this.version
+# Where these lived before the shared module: a state from then moves, nothing is replaced.
+moved {
+  from = aws_lambda_function.this
+  to   = module.function.aws_lambda_function.this
+}
+
+moved {
+  from = aws_lambda_alias.live
+  to   = module.function.aws_lambda_alias.live
 }
 
 resource "aws_lambda_event_source_mapping" "queue" {
   event_source_arn                   = var.queue_arn
-  function_name                      = aws_lambda_alias.live.arn
+  function_name                      = module.function.live_alias_arn
   batch_size                         = var.spec.batchSize
   maximum_batching_window_in_seconds = var.spec.maximumBatchingWindowSeconds
   function_response_types            = ["ReportBatchItemFailures"]
@@ -111,15 +94,15 @@ resource "aws_lambda_event_source_mapping" "queue" {
 }
 
 output "name" {
-  value = aws_lambda_function.this.function_name
+  value = module.function.name
 }
 
 output "arn" {
-  value = aws_lambda_function.this.arn
+  value = module.function.arn
 }
 
 output "live_alias_arn" {
-  value = aws_lambda_alias.live.arn
+  value = module.function.live_alias_arn
 }
 
 output "event_source_mapping_uuid" {

@@ -12,22 +12,22 @@
  * await copyImageByDigest({ source: "123.dkr.ecr.us-east-1.amazonaws.com/app-staging-api@sha256:…",
  *   targetRepository: "456.dkr.ecr.us-east-1.amazonaws.com/app-prod-api" });
  */
+import { createHash } from "node:crypto";
 import { $, which } from "zx";
 
 export class ImageCopyError extends Error {
-  name = "ImageCopyError";
+  override name = "ImageCopyError";
 }
 
 const digestRef = /^([^@\s]+)@(sha256:[a-f0-9]{64})$/;
 
 /** The digest `ref` resolves to in its registry (sha256 of the manifest bytes as served), or undefined if absent. */
-export async function registryDigest(ref, { tlsVerify = true } = {}) {
+export async function registryDigest(ref: string, { tlsVerify = true } = {}): Promise<string | undefined> {
   const out = await $({ nothrow: true, quiet: true })`skopeo inspect --raw --tls-verify=${String(tlsVerify)} ${`docker://${ref}`}`;
   if (out.exitCode !== 0) {
     if (/manifest unknown|not found|MANIFEST_UNKNOWN|NAME_UNKNOWN/i.test(out.stderr)) return undefined;
     throw new ImageCopyError(`skopeo inspect ${ref} failed: ${out.stderr.trim().split("\n").pop()}`);
   }
-  const { createHash } = await import("node:crypto");
   return `sha256:${createHash("sha256").update(out.stdout).digest("hex")}`;
 }
 
@@ -36,7 +36,17 @@ export async function registryDigest(ref, { tlsVerify = true } = {}) {
  * what is deployed). Resolves to "already present" or "copied"; rejects when the target does not
  * serve the source's digest afterwards.
  */
-export async function copyImageByDigest({ source, targetRepository, tag, tlsVerify = true }) {
+export async function copyImageByDigest({
+  source,
+  targetRepository,
+  tag,
+  tlsVerify = true,
+}: {
+  source: string;
+  targetRepository: string;
+  tag?: string;
+  tlsVerify?: boolean;
+}): Promise<"already present" | "copied"> {
   const m = digestRef.exec(source);
   if (!m) throw new ImageCopyError(`${source} is not <repository>@sha256:<64 hex>`);
   const digest = m[2];

@@ -1,0 +1,581 @@
+/**
+ * Promotes exactly the image bytes that run in one environment to another, by digest:
+ *
+ *   zx scripts/promote.mjs staging prod [--dry-run]
+ *
+ * 1. reads <from>'s release record (SSM /<prefix>/release: git SHA + digests of its last green
+ *    deploy, release-record.ts) and checks that <from>'s functions still run exactly those digests
+ *    (read from the functions' `live` alias, never a tag),
+ * 2. preflight of <to> (preflight.ts): every secret exists with a value of the right shape, every
+ *    --require-input is non-empty — refused here, before anything is copied or applied,
+ * 3. smoke-tests <from> (smoke.ts),
+ * 4. copies each image to <to>'s ECR repository by digest (copy-image.ts, skopeo),
+ * 5. plans <to> with those digests (`terraform plan -out`; the plan is printed, and is the whole
+ *    output of --dry-run), checks the plan's function environments (preflight), and applies exactly
+ *    that saved plan (or runs --apply-cmd, for tests and custom pipelines),
+ * 6. migrates <to>'s database (the API function runs the migrations; they are expand-only, so the
+ *    code still serving works with them),
+ * 7. verifies <to>'s functions: digest as intended, every requiredEnv of pipeline.json present and
+ *    non-empty, every Secrets Manager ARN in their environment resolvable,
+ * 8. smoke-tests <to>'s API and its worker, and records the release in <to>'s own /<prefix>/release.
+ *
+ * After a failure, <to> is rolled back only if it runs something else than before (read from its
+ * functions): a lock timeout or a failed precondition changes nothing, so nothing is rolled back.
+ * The rollback moves each function's `live` alias back to the version it pointed at before (no
+ * re-apply of old state), then smoke-tests again. On a first-ever promotion there is no previous
+ * version: every function of <to> gets reserved concurrency 0, so nothing runs the failed code
+ * (the API is throttled, queue messages wait in SQS) until a good promotion lifts it.
+ */
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type DeployedFunction, deployedFunctions, loadManifest, type Manifest, repoRoot, resourceNames } from "@bluemoxon/core";
+import { $ } from "zx";
+import { type AwsCli, awsCli, profileEnv } from "./aws-cli.ts";
+import { parseCli, parsePairs, runCli, UsageError } from "./cli-args.ts";
+import { copyImageByDigest } from "./copy-image.ts";
+import { preflight, type TerraformPlanJson } from "./preflight.ts";
+import { digestUri, readRelease, releaseParameter, writeRelease } from "./release-record.ts";
+import { smokeApi, smokeWorker } from "./smoke.ts";
+
+export class PromotionError extends Error {
+  override name = "PromotionError";
+}
+
+export const usage = `promote.mjs <from-env> <to-env> [options]
+  --dry-run                   print the plan, change nothing
+  --from-api URL, --to-api URL          API base URLs (default: \`terraform output api_url\` of the env)
+  --from-endpoint URL, --to-endpoint URL  AWS endpoint per env (moto/LocalStack in tests)
+  --from-profile P, --to-profile P      AWS profile per env (separate accounts): reaches the AWS CLI,
+                              terraform and the smoke tests' clients
+  --require-input NAME=HINT   (repeatable) an environment variable <to>'s apply needs non-empty
+  --database-secret ARN       <to>'s external database secret: must hold username and password
+  --summary FILE              append the plan and the outcome as Markdown (GitHub job summary)
+  --lock-timeout D            how long terraform waits for <to>'s state lock (default 5m)
+  --skip-migrate              do not invoke <to>'s API function with {"action":"migrate"} after the apply
+  --skip-worker-smoke         do not invoke <to>'s worker with the smoke event (moto cannot run the image)
+  --apply-cmd "CMD"           run CMD instead of terraform; it gets PROMOTE_ENVIRONMENT, PROMOTE_PHASE,
+                              PROMOTE_IMAGES ({image: uri}), PROMOTE_FUNCTIONS ({function: uri}) and
+                              AWS_ENDPOINT_URL (when --to-endpoint is set)
+  --to-registry HOST, --registry-insecure   registry host replacing <to>'s ECR host; plain HTTP (tests)
+  --from-terraform-dir D, --to-terraform-dir D, --from-backend-config F|none, --to-backend-config F|none
+  --region R                  default: pipeline.json's region
+  --manifest FILE             default: pipeline.json`;
+
+const options = {
+  "dry-run": { type: "boolean" },
+  "from-api": { type: "string" },
+  "to-api": { type: "string" },
+  "from-endpoint": { type: "string" },
+  "to-endpoint": { type: "string" },
+  "from-profile": { type: "string" },
+  "to-profile": { type: "string" },
+  "require-input": { type: "string", multiple: true },
+  "database-secret": { type: "string" },
+  summary: { type: "string" },
+  "lock-timeout": { type: "string" },
+  "skip-migrate": { type: "boolean" },
+  "skip-worker-smoke": { type: "boolean" },
+  "apply-cmd": { type: "string" },
+  "to-registry": { type: "string" },
+  "registry-insecure": { type: "boolean" },
+  "from-terraform-dir": { type: "string" },
+  "to-terraform-dir": { type: "string" },
+  "from-backend-config": { type: "string" },
+  "to-backend-config": { type: "string" },
+  region: { type: "string" },
+  manifest: { type: "string" },
+} as const;
+
+interface DeployedImage {
+  uri: string;
+  repositoryUri: string;
+  digest: string;
+}
+interface FunctionState extends DeployedFunction {
+  missing?: boolean;
+  /** Version the `live` alias points at; undefined when the function has no alias (yet). */
+  liveVersion?: string;
+  /** Reserved concurrency (0 = takes no traffic). */
+  reserved?: number;
+  environment: Record<string, string>;
+  deployed?: DeployedImage;
+}
+interface Side {
+  env: string;
+  prefix: string;
+  endpoint?: string;
+  profile?: string;
+  api?: string;
+  terraformDir: string;
+  backendConfig: string;
+  aws: AwsCli;
+  functions: DeployedFunction[];
+}
+interface GetFunction {
+  Configuration?: { Version?: string; Environment?: { Variables?: Record<string, string> } };
+  Code?: { ImageUri?: string; ResolvedImageUri?: string };
+}
+
+/** `<repo>@sha256:…` of a function version (never a tag): its ImageUri when by digest, else the digest Lambda resolved. */
+function deployedImage(got: GetFunction | undefined): DeployedImage | undefined {
+  for (const uri of [got?.Code?.ImageUri, got?.Code?.ResolvedImageUri]) {
+    const m = digestUri.exec(uri ?? "");
+    if (m) return { uri: uri as string, repositoryUri: m[1], digest: m[2] };
+  }
+  return undefined;
+}
+
+/** What each function of one side runs: the version behind `live` when it has that alias, else $LATEST. */
+async function readDeployed(side: Side): Promise<Record<string, FunctionState>> {
+  const out: Record<string, FunctionState> = {};
+  for (const fn of side.functions) {
+    const alias = await side.aws<{ FunctionVersion?: string }>(["lambda", "get-alias", "--function-name", fn.name, "--name", "live"], {
+      allowMissing: true,
+    });
+    const qualifier = alias?.FunctionVersion ? ["--qualifier", alias.FunctionVersion] : [];
+    const got = await side.aws<GetFunction>(["lambda", "get-function", "--function-name", fn.name, ...qualifier], { allowMissing: true });
+    const concurrency = got
+      ? await side.aws<{ ReservedConcurrentExecutions?: number }>(["lambda", "get-function-concurrency", "--function-name", fn.name])
+      : undefined;
+    out[fn.name] = got
+      ? {
+          ...fn,
+          liveVersion: alias?.FunctionVersion,
+          reserved: concurrency?.ReservedConcurrentExecutions,
+          environment: got.Configuration?.Environment?.Variables ?? {},
+          deployed: deployedImage(got),
+        }
+      : { ...fn, missing: true, environment: {} };
+  }
+  return out;
+}
+
+const short = (digest?: string) => (digest ? digest.slice(0, 19) : "—");
+
+/**
+ * Runs one promotion; resolves to the exit code (0 promoted or dry run, 1 failed). Everything it
+ * does is printed through `log`.
+ */
+export async function promote(args: string[], log: (line: string) => void = console.log): Promise<number> {
+  const { values, positionals } = parseCli(args, options);
+  const manifest: Manifest = loadManifest(values.manifest);
+  if (positionals.length !== 2) throw new UsageError("two environments are required: <from-env> <to-env>");
+  const [fromEnv, toEnv] = positionals;
+  for (const env of [fromEnv, toEnv])
+    if (!manifest.environments[env])
+      throw new UsageError(`unknown environment "${env}" (pipeline.json has ${Object.keys(manifest.environments).join(", ")})`);
+  if (fromEnv === toEnv) throw new UsageError("from and to must differ");
+  const region = values.region ?? manifest.region;
+  const dryRun = Boolean(values["dry-run"]);
+  const lockTimeout = values["lock-timeout"] ?? "5m";
+  const tlsVerify = !values["registry-insecure"];
+  const requiredInputs = parsePairs(values["require-input"]);
+  const summaryFile = values.summary || undefined;
+
+  const sideOf = (env: string, which: "from" | "to"): Side => {
+    const names = resourceNames(manifest, { environment: env, region });
+    const endpoint = values[`${which}-endpoint`];
+    const profile = values[`${which}-profile`];
+    return {
+      env,
+      prefix: names.prefix,
+      endpoint,
+      profile,
+      api: values[`${which}-api`],
+      terraformDir: values[`${which}-terraform-dir`] ?? join(repoRoot, "terraform/envs", env),
+      backendConfig: values[`${which}-backend-config`] ?? `../../backends/${env}.hcl`,
+      aws: awsCli({ region, endpoint, profile }),
+      functions: deployedFunctions(manifest, names),
+    };
+  };
+  const from = sideOf(fromEnv, "from");
+  const to = sideOf(toEnv, "to");
+  const workDir = mkdtempSync(join(tmpdir(), "bluemoxon-promote-"));
+
+  const durations: { step: string; ms: number; ok: boolean }[] = [];
+  let stepNo = 0;
+  const totalSteps = dryRun ? 4 : values["skip-migrate"] ? 8 : 9;
+  async function step<T>(title: string, fn: () => Promise<T>): Promise<T> {
+    stepNo += 1;
+    log(`[${stepNo}/${totalSteps}] ${title}`);
+    const started = Date.now();
+    try {
+      const result = await fn();
+      durations.push({ step: title, ms: Date.now() - started, ok: true });
+      log(`      done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      return result;
+    } catch (error) {
+      durations.push({ step: title, ms: Date.now() - started, ok: false });
+      throw error;
+    }
+  }
+  async function timed<T>(title: string, fn: () => Promise<T>, ok: (r: T) => boolean = () => true): Promise<T> {
+    const started = Date.now();
+    try {
+      const result = await fn();
+      durations.push({ step: title, ms: Date.now() - started, ok: ok(result) });
+      return result;
+    } catch (error) {
+      durations.push({ step: title, ms: Date.now() - started, ok: false });
+      throw error;
+    }
+  }
+
+  /** Terraform of one environment, run with that environment's AWS profile. */
+  const terraformOf = (side: Side) => {
+    const env = { ...process.env, ...profileEnv(side.profile), TF_IN_AUTOMATION: "1" };
+    let initialised: Promise<string> | undefined;
+    const tf = async (tfArgs: string[], what?: string) => {
+      const out = await $({ env, nothrow: true, quiet: true })`terraform -chdir=${side.terraformDir} ${tfArgs}`;
+      if (out.exitCode !== 0)
+        throw new PromotionError(
+          `terraform ${what ?? tfArgs[0]} of ${side.env} failed: ${out.stderr.trim().split("\n").slice(-6).join(" ")}`,
+        );
+      return out.stdout;
+    };
+    return async (tfArgs: string[], what?: string) => {
+      initialised ??= tf(
+        ["init", "-input=false", "-no-color", ...(side.backendConfig === "none" ? [] : [`-backend-config=${side.backendConfig}`])],
+        "init",
+      );
+      await initialised;
+      return tf(tfArgs, what);
+    };
+  };
+  const tfTo = terraformOf(to);
+  const apiOf = async (side: Side) => side.api ?? (await terraformOf(side)(["output", "-raw", "api_url"])).trim();
+
+  async function smokeTest(side: Side) {
+    const api = await apiOf(side);
+    const ok = await smokeApi({
+      api,
+      secretId: `${side.prefix}/api-key`,
+      region,
+      endpoint: side.endpoint,
+      profile: side.profile,
+      log,
+    });
+    if (!ok) throw new PromotionError(`smoke test of ${side.env} (${api}) failed`);
+    if (values["skip-worker-smoke"]) return;
+    for (const fn of side.functions.filter((f) => f.logical !== "api")) {
+      const workerOk = await smokeWorker({ functionName: fn.name, region, endpoint: side.endpoint, profile: side.profile, log });
+      if (!workerOk) throw new PromotionError(`worker smoke test of ${side.env} (${fn.name}) failed`);
+    }
+  }
+
+  async function planTo(images: Record<string, string>, phase: string) {
+    const vars = Object.entries(images).flatMap(([image, uri]) => ["-var", `${image}_image=${uri}`]);
+    const planFile = join(workDir, `${toEnv}-${phase}.tfplan`);
+    await tfTo(["plan", "-input=false", "-no-color", `-lock-timeout=${lockTimeout}`, `-out=${planFile}`, ...vars], "plan");
+    const text = await tfTo(["show", "-no-color", planFile], "show");
+    const json = JSON.parse(await tfTo(["show", "-json", planFile], "show")) as TerraformPlanJson;
+    return { planFile, text, json };
+  }
+  function showPlan(text: string, title: string) {
+    log(
+      text
+        .trim()
+        .split("\n")
+        .map((l) => `      ${l}`)
+        .join("\n"),
+    );
+    if (summaryFile) appendFileSync(summaryFile, `\n### ${title}\n\n\`\`\`\n${text.trim()}\n\`\`\`\n`);
+  }
+
+  /** Applies <to> with these images: the apply command, or exactly the saved plan it prints first. */
+  async function deploy(images: Record<string, string>) {
+    const fnUris = Object.fromEntries(to.functions.map((f) => [f.name, images[f.image]]));
+    if (values["apply-cmd"]) {
+      const env = {
+        ...process.env,
+        ...profileEnv(to.profile),
+        PROMOTE_ENVIRONMENT: toEnv,
+        PROMOTE_PHASE: "deploy",
+        PROMOTE_IMAGES: JSON.stringify(images),
+        PROMOTE_FUNCTIONS: JSON.stringify(fnUris),
+        ...(to.endpoint ? { AWS_ENDPOINT_URL: to.endpoint } : {}),
+      };
+      const out = await $({ env, nothrow: true, quiet: true, cwd: repoRoot })`sh -c ${values["apply-cmd"]}`;
+      if (out.exitCode !== 0) throw new PromotionError(`apply command failed (${out.exitCode}): ${out.stderr.trim().split("\n").pop()}`);
+      return;
+    }
+    const plan = await planTo(images, "deploy");
+    showPlan(plan.text, `terraform plan of ${toEnv}`);
+    const problems = await preflight({
+      env: toEnv,
+      manifest,
+      region,
+      endpoint: to.endpoint,
+      profile: to.profile,
+      plan: plan.json,
+      environment: {},
+    });
+    if (problems.length) throw new PromotionError(`the plan of ${toEnv} is refused:\n  - ${problems.join("\n  - ")}`);
+    await tfTo(["apply", "-input=false", "-no-color", `-lock-timeout=${lockTimeout}`, plan.planFile], "apply");
+  }
+
+  /** <to>'s repository URI of an image (the registry host can be replaced for tests: --to-registry). */
+  async function targetRepository(image: string) {
+    const repo = `${to.prefix}-${image}`;
+    const found = await to.aws<{ repositories?: { repositoryUri?: string }[] }>(
+      ["ecr", "describe-repositories", "--repository-names", repo],
+      { allowMissing: true },
+    );
+    const uri = found?.repositories?.[0]?.repositoryUri;
+    if (!uri) throw new PromotionError(`${toEnv} has no image repository ${repo}: apply terraform/bootstrap first`);
+    return values["to-registry"] ? `${values["to-registry"]}/${repo}` : uri;
+  }
+
+  async function verify(intended: Record<string, DeployedImage>) {
+    const problems: string[] = [];
+    for (const fn of Object.values(await readDeployed(to))) {
+      if (fn.missing) {
+        problems.push(`${fn.name}: function does not exist`);
+        continue;
+      }
+      if (fn.deployed?.digest !== intended[fn.image]?.digest)
+        problems.push(`${fn.name}: runs ${fn.deployed?.digest ?? "no digest"}, expected ${intended[fn.image]?.digest}`);
+      for (const name of fn.requiredEnv) {
+        if (!(name in fn.environment)) problems.push(`${fn.name}: required variable ${name} is missing`);
+        else if (String(fn.environment[name]).trim() === "") problems.push(`${fn.name}: required variable ${name} is empty`);
+      }
+      for (const [name, value] of Object.entries(fn.environment)) {
+        if (!/^arn:aws[a-z-]*:secretsmanager:/.test(value)) continue;
+        const found = await to
+          .aws(["secretsmanager", "describe-secret", "--secret-id", value], { allowMissing: true })
+          .catch(() => undefined);
+        if (!found) problems.push(`${fn.name}: ${name} references a secret that cannot be resolved (${value})`);
+      }
+    }
+    if (problems.length) throw new PromotionError(`${toEnv}'s functions are misconfigured:\n  - ${problems.join("\n  - ")}`);
+  }
+
+  function summary(
+    images: Record<string, DeployedImage> | undefined,
+    previous: Record<string, FunctionState> | undefined,
+    outcome: string,
+  ) {
+    const previousOf = (image: string) => Object.values(previous ?? {}).find((f) => f.image === image)?.deployed?.digest;
+    log(
+      [
+        "",
+        `promotion ${fromEnv} → ${toEnv}: ${outcome}`,
+        `  image    digest promoted      previously in ${toEnv}`,
+        ...Object.entries(images ?? {}).map(
+          ([image, src]) => `  ${image.padEnd(8)} ${short(src.digest).padEnd(20)} ${short(previousOf(image))}`,
+        ),
+        ...durations.map((d) => `  ${d.ok ? "✔" : "✘"} ${d.step.padEnd(46)} ${(d.ms / 1000).toFixed(1).padStart(6)} s`),
+        `  total ${(durations.reduce((a, d) => a + d.ms, 0) / 1000).toFixed(1)} s`,
+      ].join("\n"),
+    );
+    if (summaryFile) {
+      const rows = Object.entries(images ?? {}).map(([i, src]) => `| ${i} | \`${src.digest}\` | \`${previousOf(i) ?? "—"}\` |`);
+      appendFileSync(
+        summaryFile,
+        `\n## promotion ${fromEnv} → ${toEnv}: ${outcome}\n\n| image | promoted | previously in ${toEnv} |\n|---|---|---|\n${rows.join("\n")}\n`,
+      );
+    }
+  }
+
+  /** Moves every function whose `live` alias moved back to the version it pointed at before. */
+  async function rollBack(previous: Record<string, FunctionState>, now: Record<string, FunctionState>) {
+    for (const fn of to.functions) {
+      const before = previous[fn.name]?.liveVersion;
+      const after = now[fn.name]?.liveVersion;
+      if (!before || before === after) continue;
+      log(`      ${fn.name}: live ${after} → ${before}`);
+      await to.aws(["lambda", "update-alias", "--function-name", fn.name, "--name", "live", "--function-version", before]);
+    }
+  }
+  /** First-ever promotion failed: nothing to go back to, so nothing of <to> may take traffic. */
+  async function stopTraffic() {
+    for (const fn of to.functions) {
+      log(`      ${fn.name}: reserved concurrency 0`);
+      await to.aws(["lambda", "put-function-concurrency", "--function-name", fn.name, "--reserved-concurrent-executions", "0"]);
+    }
+  }
+
+  let images: Record<string, DeployedImage> | undefined;
+  let previous: Record<string, FunctionState> | undefined;
+  let attemptedApply = false;
+  try {
+    images = await step(`read ${fromEnv}'s release record and the digests its functions run`, async () => {
+      const record = await readRelease({ env: fromEnv, manifest, region, endpoint: from.endpoint, profile: from.profile });
+      if (!record)
+        throw new PromotionError(
+          `${fromEnv} has no release record (SSM ${releaseParameter(from.prefix)}): only a deploy that passed its smoke test writes one — run deploy-staging`,
+        );
+      log(`      release ${record.sha} (recorded ${record.recordedAt ?? "?"})`);
+      const found: Record<string, DeployedImage> = {};
+      for (const fn of Object.values(await readDeployed(from))) {
+        if (fn.missing) throw new PromotionError(`${fn.name} does not exist in ${fromEnv}`);
+        if (!fn.deployed) throw new PromotionError(`${fn.name} does not run an image by digest`);
+        const recorded = digestUri.exec(record.images[fn.image] ?? "")?.[2];
+        if (fn.deployed.digest !== recorded)
+          throw new PromotionError(
+            `${fn.name} runs ${fn.deployed.digest}, but ${fromEnv}'s last green release has ${recorded}: a later deploy did not pass — fix ${fromEnv} first`,
+          );
+        found[fn.image] = fn.deployed;
+        log(`      ${fn.name}: ${fn.deployed.digest}`);
+      }
+      return found;
+    });
+    previous = await step(`read what ${toEnv} runs now (for rollback)`, async () => {
+      const found = await readDeployed(to);
+      for (const fn of Object.values(found))
+        log(
+          `      ${fn.name}: ${fn.deployed?.digest ?? "(not deployed yet)"}${fn.liveVersion ? ` (live = version ${fn.liveVersion})` : ""}`,
+        );
+      return found;
+    });
+    await step(`preflight of ${toEnv} (secrets and required inputs)`, async () => {
+      const problems = await preflight({
+        env: toEnv,
+        manifest,
+        region,
+        endpoint: to.endpoint,
+        profile: to.profile,
+        databaseSecret: values["database-secret"] || undefined,
+        inputs: requiredInputs,
+      });
+      if (problems.length)
+        throw new PromotionError(`${toEnv} is not ready; nothing was copied or applied:\n  - ${problems.join("\n  - ")}`);
+    });
+    const source = images;
+    const before = previous;
+    const previousDigest = (image: string) => Object.values(before).find((f) => f.image === image)?.deployed?.digest;
+
+    if (dryRun) {
+      await step("plan (dry run)", async () => {
+        const planned: Record<string, string> = {};
+        for (const [image, src] of Object.entries(source)) {
+          const was = previousDigest(image);
+          const action = was === src.digest ? "unchanged" : `${short(was)} → ${short(src.digest)}`;
+          const target = await targetRepository(image);
+          planned[image] = `${target}@${src.digest}`;
+          log(`      ${image}: copy ${src.repositoryUri}@${src.digest} to ${target}; ${toEnv} ${action}`);
+        }
+        if (values["apply-cmd"]) log("      then: apply command, verify functions, smoke test");
+        else showPlan((await planTo(planned, "dry-run")).text, `terraform plan of ${toEnv} (dry run)`);
+      });
+      summary(images, previous, "dry run, nothing changed");
+      return 0;
+    }
+
+    await step(`smoke test ${fromEnv} with these digests`, () => smokeTest(from));
+
+    const targetImages = await step(`copy the images to ${toEnv}'s registry by digest`, async () => {
+      const result: Record<string, DeployedImage> = {};
+      for (const [image, src] of Object.entries(source)) {
+        const repositoryUri = await targetRepository(image);
+        const how = await copyImageByDigest({
+          source: `${src.repositoryUri}@${src.digest}`,
+          targetRepository: repositoryUri,
+          tlsVerify,
+        }).catch((error: Error) => {
+          throw new PromotionError(error.message);
+        });
+        result[image] = { uri: `${repositoryUri}@${src.digest}`, repositoryUri, digest: src.digest };
+        log(`      ${image}: ${how} → ${result[image].uri}`);
+      }
+      return result;
+    });
+
+    await step(`apply ${toEnv} with those digests (the saved plan)`, async () => {
+      attemptedApply = true;
+      await deploy(Object.fromEntries(Object.entries(targetImages).map(([k, v]) => [k, v.uri])));
+    });
+    if (!values["skip-migrate"])
+      await step(`migrate ${toEnv}'s database (the API function runs the migrations)`, async () => {
+        const out = join(workDir, "migrate.json");
+        const res = await to.aws<{ FunctionError?: string }>([
+          "lambda",
+          "invoke",
+          "--function-name",
+          `${to.prefix}-api`,
+          "--qualifier",
+          "live",
+          "--cli-binary-format",
+          "raw-in-base64-out",
+          "--payload",
+          '{"action":"migrate"}',
+          out,
+        ]);
+        if (res?.FunctionError) throw new PromotionError(`migration of ${toEnv} failed: ${readFileSync(out, "utf8").slice(0, 500)}`);
+      });
+    await step(`verify ${toEnv}'s functions (digests, required env, secrets)`, () => verify(targetImages));
+    await step(`smoke test ${toEnv}`, () => smokeTest(to));
+    const release = await readRelease({ env: fromEnv, manifest, region, endpoint: from.endpoint, profile: from.profile });
+    if (!release) throw new PromotionError(`${fromEnv}'s release record disappeared during the promotion`);
+    // A promotion that passed lifts a first promotion's stop (reserved concurrency 0).
+    for (const fn of Object.values(before))
+      if (fn.reserved === 0) await to.aws(["lambda", "delete-function-concurrency", "--function-name", fn.name]);
+    await writeRelease({
+      env: toEnv,
+      manifest,
+      region,
+      endpoint: to.endpoint,
+      profile: to.profile,
+      sha: release.sha,
+      images: Object.fromEntries(Object.entries(targetImages).map(([k, v]) => [k, v.uri])),
+    });
+    summary(images, previous, `promoted (release ${release.sha} recorded in ${releaseParameter(to.prefix)})`);
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    log(`\n✘ ${(error as Error).message}`);
+    let outcome = "FAILED";
+    if (attemptedApply && previous) {
+      const before = previous;
+      const now = await readDeployed(to).catch(() => undefined);
+      const changed = !now || to.functions.some((f) => now[f.name]?.deployed?.digest !== before[f.name]?.deployed?.digest);
+      const restorable = to.functions.every((f) => before[f.name]?.liveVersion);
+      if (!changed) {
+        outcome = `FAILED — ${toEnv} runs what it ran before; nothing to roll back`;
+      } else if (!restorable || !now) {
+        const stopped = await timed(`stop ${toEnv}'s traffic (first promotion)`, () => stopTraffic()).then(
+          () => true,
+          (stopError: Error) => {
+            log(`      could not stop ${toEnv}'s traffic: ${stopError.message}`);
+            return false;
+          },
+        );
+        outcome = stopped
+          ? `FAILED on ${toEnv}'s first promotion: no previous version to roll back to — every function of ${toEnv} has reserved concurrency 0 (takes no traffic) until a promotion passes`
+          : `FAILED on ${toEnv}'s first promotion, and stopping its traffic FAILED too — it may run the failed images`;
+      } else {
+        log(`rolling back ${toEnv}: the live aliases go back to the versions they pointed at before`);
+        try {
+          await timed(`roll back ${toEnv} (live aliases)`, () => rollBack(before, now));
+          const rolledBackOk = await timed(
+            `smoke test ${toEnv} after the rollback`,
+            () =>
+              smokeTest(to).then(
+                () => true,
+                (smokeError: Error) => {
+                  log(`      ${smokeError.message}`);
+                  return false;
+                },
+              ),
+            (ok) => ok,
+          );
+          outcome = rolledBackOk
+            ? `FAILED — ${toEnv} rolled back to the previous versions (smoke test passed)`
+            : `FAILED — ${toEnv} rolled back to the previous versions, and its SMOKE TEST FAILS there too`;
+        } catch (rollbackError) {
+          outcome = `FAILED — and the ROLLBACK of ${toEnv} FAILED too: ${(rollbackError as Error).message}`;
+        }
+      }
+    }
+    summary(images, previous, outcome);
+    return 1;
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+/** The command line; resolves to the exit code (2 = usage). */
+export function main(args: string[]): Promise<number> {
+  return runCli(usage, () => promote(args));
+}

@@ -5,7 +5,7 @@ import { type JobStatus, parseImageJobMessage } from "@bluemoxon/core";
 import { describe, expect } from "vitest";
 import { type ApiDeps, redriveDeadLetters, runRetrySweep } from "../../services/api/src/index.ts";
 import { sendImageJob } from "../../services/api/src/jobs/queue-image-processing.ts";
-import { processJob } from "../../services/worker/src/process-job.ts";
+import { type Delivery, processJob } from "../../services/worker/src/process-job.ts";
 import { type ApiHarness, apiTest as it } from "./support/api-harness.ts";
 
 const t0 = new Date("2026-11-29T08:00:00Z");
@@ -107,48 +107,51 @@ describe("runRetrySweep", () => {
   });
 });
 
+/**
+ * Runs the worker on a seeded job until it is inside background removal, and holds it there
+ * (a slow or lost worker) until `release()`; `worker` is its outcome.
+ */
+async function startBlockedWorker(h: ApiHarness, id: string, delivery?: Delivery) {
+  const [row] = await h.db
+    .sql`SELECT i.book_id, i.id AS image_id, i.s3_key FROM image_jobs j JOIN book_images i ON i.id = j.image_id WHERE j.id = ${id}`;
+  const body = JSON.stringify({ v: 1, jobId: id, bookId: row.book_id, imageId: row.image_id, sourceKey: row.s3_key });
+  let release!: () => void;
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  let entered!: () => void;
+  const inRemover = new Promise<void>((r) => {
+    entered = r;
+  });
+  const s3 = {
+    async send(command: unknown) {
+      if (command instanceof GetObjectCommand)
+        return {
+          ContentLength: 4,
+          Body: (async function* () {
+            yield Buffer.from("jpeg");
+          })(),
+        };
+      return {};
+    },
+  } as unknown as S3Client;
+  const remove = async () => {
+    entered();
+    await gate;
+    return { png: Buffer.from("png"), width: 1, height: 1 };
+  };
+  const worker = processJob(body, { sql: h.db.sql, s3, bucket: "test", remover: { remove } }, delivery);
+  await inRemover;
+  return { worker, release };
+}
+
 describe("the sweep racing a slow worker", () => {
   it("re-sends a stale processing job without pretending it waits in the queue; the slow worker's completion still lands", async ({
     h,
   }) => {
     await h.db.sql`DELETE FROM books`;
     const id = await seedJob(h, "queued", 1, at(0));
-    const [row] = await h.db
-      .sql`SELECT i.book_id, i.id AS image_id, i.s3_key FROM image_jobs j JOIN book_images i ON i.id = j.image_id WHERE j.id = ${id}`;
-    const body = JSON.stringify({ v: 1, jobId: id, bookId: row.book_id, imageId: row.image_id, sourceKey: row.s3_key });
-    let release!: () => void;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
-    let entered!: () => void;
-    const inRemover = new Promise<void>((r) => {
-      entered = r;
-    });
-    const s3 = {
-      async send(command: unknown) {
-        if (command instanceof GetObjectCommand)
-          return {
-            ContentLength: 4,
-            Body: (async function* () {
-              yield Buffer.from("jpeg");
-            })(),
-          };
-        return {};
-      },
-    } as unknown as S3Client;
-    const worker = processJob(body, {
-      sql: h.db.sql,
-      s3,
-      bucket: "test",
-      remover: {
-        remove: async () => {
-          entered();
-          await gate;
-          return { png: Buffer.from("png"), width: 1, height: 1 };
-        },
-      },
-    });
-    await inRemover;
+    const { worker, release } = await startBlockedWorker(h, id);
     // The worker has been at it for longer than JOB_STALE_SECONDS: the sweep takes it for lost.
     await h.db.sql`UPDATE image_jobs SET updated_at = ${at(0)} WHERE id = ${id}`;
     expect(await runRetrySweep(depsAt(h, at(700)))).toMatchObject({ examined: 1, requeued: 1 });
@@ -167,48 +170,9 @@ describe("a worker lost at its message's last delivery", () => {
   }) => {
     await h.db.sql`DELETE FROM books`;
     const id = await seedJob(h, "queued", 1, at(0));
-    const [row] = await h.db
-      .sql`SELECT i.book_id, i.id AS image_id, i.s3_key FROM image_jobs j JOIN book_images i ON i.id = j.image_id WHERE j.id = ${id}`;
-    const body = JSON.stringify({ v: 1, jobId: id, bookId: row.book_id, imageId: row.image_id, sourceKey: row.s3_key });
-    let release!: () => void;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
-    let entered!: () => void;
-    const inRemover = new Promise<void>((r) => {
-      entered = r;
-    });
-    const s3 = {
-      async send(command: unknown) {
-        if (command instanceof GetObjectCommand)
-          return {
-            ContentLength: 4,
-            Body: (async function* () {
-              yield Buffer.from("jpeg");
-            })(),
-          };
-        return {};
-      },
-    } as unknown as S3Client;
     // The fifth delivery of a queue whose redrive policy allows five: SQS moves the message to
     // the DLQ after this one, whatever becomes of the worker (here it hangs, as a killed one would).
-    const worker = processJob(
-      body,
-      {
-        sql: h.db.sql,
-        s3,
-        bucket: "test",
-        remover: {
-          remove: async () => {
-            entered();
-            await gate;
-            return { png: Buffer.from("png"), width: 1, height: 1 };
-          },
-        },
-      },
-      { receiveCount: 5, maxReceiveCount: 5 },
-    );
-    await inRemover;
+    const { worker, release } = await startBlockedWorker(h, id, { receiveCount: 5, maxReceiveCount: 5 });
     await h.db.sql`UPDATE image_jobs SET updated_at = ${at(0)} WHERE id = ${id}`;
     expect(await runRetrySweep(depsAt(h, at(700)))).toMatchObject({ examined: 1, requeued: 0, deadLettered: 1 });
     expect(await jobRow(h, id)).toMatchObject({

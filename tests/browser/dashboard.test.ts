@@ -10,12 +10,12 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, 
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { repoRoot } from "@bluemoxon/core";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chromiumMissing, launchChromium } from "../support/chromium.ts";
 import { type Stack, startStack } from "../support/stack.ts";
 
-const chromiumPath = "/usr/bin/chromium";
-const skipReason = existsSync(chromiumPath) ? undefined : `${chromiumPath} is missing (apt-get install chromium)`;
+const skipReason = chromiumMissing;
 if (skipReason) console.log(`[tests/browser] skipped: ${skipReason}`);
 
 // The worker removes backgrounds on CPU; on two shared cores a photo can take a while.
@@ -51,7 +51,7 @@ describe.skipIf(skipReason)("dashboard in Chromium", () => {
   let stack: Stack;
   let context: BrowserContext;
   let page: Page;
-  let profileDir: string;
+  let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
   let listingsDir: string;
   const browserErrors: string[] = [];
 
@@ -61,21 +61,8 @@ describe.skipIf(skipReason)("dashboard in Chromium", () => {
     const res = await fetch(stack.dashboard);
     if (!res.headers.get("content-type")?.startsWith("text/html"))
       throw new Error(`${stack.dashboard} answered ${res.status}, not the dashboard: app.ts must mount dashboardRoutes()`);
-    profileDir = mkdtempSync(join(tmpdir(), "bmx-chromium-"));
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: chromiumPath,
-      headless: true,
-      viewport: { width: 1280, height: 860 },
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-sync",
-        "--disable-quic",
-      ],
-    });
+    browser = await launchChromium({ viewport: { width: 1280, height: 860 } });
+    context = browser.context;
     page = context.pages()[0] ?? (await context.newPage());
     // CSP violations, script errors and failed loads all surface here.
     page.on("console", (m) => {
@@ -85,8 +72,7 @@ describe.skipIf(skipReason)("dashboard in Chromium", () => {
   });
 
   afterAll(async () => {
-    await context?.close();
-    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+    await browser?.close();
     await stack?.stop();
     if (listingsDir) rmSync(listingsDir, { recursive: true, force: true });
   });

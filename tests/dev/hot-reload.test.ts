@@ -5,18 +5,17 @@
  * picked up (a second stack from the same copy, running beside the watching one, is the control:
  * by the time the watching one has reloaded, a watching stack would have too).
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type BrowserContext, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnStack } from "../../scripts/dev/spawn-stack.ts";
+import { chromiumMissing, launchChromium } from "../support/chromium.ts";
 import type { Stack } from "../support/stack.ts";
 import { until } from "../support/until.ts";
 import { copySources, type SourceCopy } from "./support/source-copy.ts";
 import { importAndProcess, sampleListings } from "./support/stack-jobs.ts";
 
-const chromiumPath = "/usr/bin/chromium";
-const noBrowser = existsSync(chromiumPath) ? undefined : `${chromiumPath} is missing (apt-get install chromium)`;
+const noBrowser = chromiumMissing;
 if (noBrowser) console.log(`[tests/dev/hot-reload] browser test skipped: ${noBrowser}`);
 
 const healthRoute = "services/api/src/routes/health-routes.ts";
@@ -25,7 +24,7 @@ describe("npm start hot reload", () => {
   let src: SourceCopy;
   let watching: Stack;
   let still: Stack;
-  let context: BrowserContext | undefined;
+  let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
 
   beforeAll(async () => {
     src = copySources();
@@ -33,7 +32,7 @@ describe("npm start hot reload", () => {
   }, 240_000);
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await Promise.all([watching?.stop(), still?.stop()]);
     src?.remove();
   });
@@ -70,19 +69,8 @@ describe("npm start hot reload", () => {
   });
 
   it.skipIf(noBrowser)("shows an edited API string in the browser without a manual restart", async () => {
-    context = await chromium.launchPersistentContext("", {
-      executablePath: chromiumPath,
-      headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-sync",
-        "--disable-quic",
-      ],
-    });
+    browser = await launchChromium();
+    const { context } = browser;
     const page = context.pages()[0] ?? (await context.newPage());
     await page.goto(`${watching.api}/health`);
     expect(await page.locator("body").textContent()).toContain(`"${served}"`);

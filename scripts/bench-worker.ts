@@ -43,6 +43,8 @@ export const engineVariants: Record<string, BackgroundRemoverOptions> = {
   "medium-1thread": { model: "medium", threads: 1 },
   "medium-nofill": { model: "medium", fillHoles: false },
   "medium-nohull": { model: "medium", hullFill: false },
+  "medium-spin": { model: "medium", spinning: true },
+  "medium-arena": { model: "medium", memoryArena: true },
 };
 
 /** The package's default model (what its `removeBackground()` uses when not told). */

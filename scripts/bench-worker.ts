@@ -22,13 +22,15 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import sharp from "sharp";
+// The engine's own modules, not the worker package's index: that also loads the SQS/S3/database
+// runtime, which is no part of the engine's cold start (nor of the package's).
 import {
   type BackgroundRemoverOptions,
   createBackgroundRemover,
-  decodeImage,
   modelInputEdge,
   toPlanarTensor,
-} from "../services/worker/src/index.ts";
+} from "../services/worker/src/background/background-remover.ts";
+import { decodeImage } from "../services/worker/src/background/decode-image.ts";
 import { maskIoU } from "../tests/worker/book-scene.ts";
 import { type BenchPhoto, benchPhotos, writeBenchPhotos } from "./bench-worker-photos.ts";
 
@@ -43,6 +45,10 @@ export const engineVariants: Record<string, BackgroundRemoverOptions> = {
   "medium-1thread": { model: "medium", threads: 1 },
   "medium-nofill": { model: "medium", fillHoles: false },
   "medium-nohull": { model: "medium", hullFill: false },
+  "medium-spin": { model: "medium", spinning: true },
+  // As on Lambda: no graph optimised for this CPU kept from an earlier start.
+  "medium-nocache": { model: "medium", cacheOptimized: false },
+  "medium-arena": { model: "medium", memoryArena: true },
 };
 
 /** The package's default model (what its `removeBackground()` uses when not told). */

@@ -7,6 +7,7 @@
  * the bench's plain-light photo). Anything the surface reaches from the edge stays background, so
  * the gaps between several books are untouched.
  */
+import { labelRuns } from "./label-runs.ts";
 
 /**
  * Fills, in place, every pixel of `mask` (one byte per pixel, row-major) below `threshold` that is
@@ -15,40 +16,18 @@
  * fillHoles(mask, 1024, 1024); // mask from the model, 0–255
  */
 export function fillHoles(mask: Uint8Array, width: number, height: number, threshold = 128): number {
-  const n = width * height;
-  if (mask.length !== n) throw new RangeError(`mask has ${mask.length} bytes, expected ${width}×${height}`);
-  const reached = new Uint8Array(n);
-  const queue = new Int32Array(n);
-  let head = 0;
-  let tail = 0;
-  const seed = (i: number) => {
-    if (!reached[i] && mask[i] < threshold) {
-      reached[i] = 1;
-      queue[tail++] = i;
-    }
-  };
-  for (let x = 0; x < width; x++) {
-    seed(x);
-    seed((height - 1) * width + x);
-  }
-  for (let y = 0; y < height; y++) {
-    seed(y * width);
-    seed(y * width + width - 1);
-  }
-  while (head < tail) {
-    const i = queue[head++];
-    const x = i % width;
-    if (x > 0) seed(i - 1);
-    if (x < width - 1) seed(i + 1);
-    if (i >= width) seed(i - width);
-    if (i < n - width) seed(i + width);
+  const runs = labelRuns(mask, width, height, threshold, false);
+  const { count, row, start, end, label } = runs;
+  const open = new Uint8Array(runs.components);
+  for (let r = 0; r < count; r++) {
+    if (row[r] === 0 || row[r] === height - 1 || start[r] === 0 || end[r] === width) open[label[r]] = 1;
   }
   let filled = 0;
-  for (let i = 0; i < n; i++) {
-    if (!reached[i] && mask[i] < threshold) {
-      mask[i] = 255;
-      filled++;
-    }
+  for (let r = 0; r < count; r++) {
+    if (open[label[r]]) continue;
+    const offset = row[r] * width;
+    mask.fill(255, offset + start[r], offset + end[r]);
+    filled += end[r] - start[r];
   }
   return filled;
 }

@@ -7,6 +7,7 @@
  * large (≥ `minArea` of the frame) and far from convex (area / hull area < `maxSolidity`) are
  * touched: a well-found book (solidity ≈ 1) and separate books (separate components) are not.
  */
+import { labelRuns } from "./label-runs.ts";
 
 export interface HullFillOptions {
   /** Foreground is ≥ this (0–255). Default 128. */
@@ -60,64 +61,36 @@ function scanHull(hull: Point[], top: number, bottom: number): { min: Float64Arr
 
 /**
  * Fills, in place, each qualifying component of `mask` (one byte per pixel) to its convex hull
- * with 255; returns the number of pixels filled.
+ * with 255; returns the number of pixels filled. Components are those of the mask as given (a
+ * hull filled first does not join a component found later).
  * @example
  * fillHull(mask, 1024, 1024, { maxSolidity: 0.8 });
  */
 export function fillHull(mask: Uint8Array, width: number, height: number, options: HullFillOptions = {}): number {
   const { threshold = 128, maxSolidity = 0.8, minArea = 0.02 } = options;
   const n = width * height;
-  if (mask.length !== n) throw new RangeError(`mask has ${mask.length} bytes, expected ${width}×${height}`);
-  const label = new Int32Array(n);
-  const queue = new Int32Array(n);
-  // Each row's leftmost and rightmost pixel of the component being flooded (the hull's candidates).
-  const rowMin = new Int32Array(height);
-  const rowMax = new Int32Array(height);
+  const runs = labelRuns(mask, width, height, threshold, true);
+  const { count, row, start, end, label } = runs;
+  const area = new Float64Array(runs.components);
+  for (let r = 0; r < count; r++) area[label[r]] += end[r] - start[r];
   let filled = 0;
-  let next = 0;
-  for (let start = 0; start < n; start++) {
-    if (label[start] || mask[start] < threshold) continue;
-    next++;
-    rowMin.fill(width);
-    rowMax.fill(-1);
-    let head = 0;
-    let tail = 0;
-    label[start] = next;
-    queue[tail++] = start;
-    while (head < tail) {
-      const i = queue[head++];
-      const x = i % width;
-      const y = (i - x) / width;
-      if (x < rowMin[y]) rowMin[y] = x;
-      if (x > rowMax[y]) rowMax[y] = x;
-      // Neighbours inline (a closure per pixel costs more than the flood itself).
-      for (let k = 0; k < 4; k++) {
-        const j =
-          k === 0
-            ? x > 0
-              ? i - 1
-              : -1
-            : k === 1
-              ? x < width - 1
-                ? i + 1
-                : -1
-              : k === 2
-                ? y > 0
-                  ? i - width
-                  : -1
-                : y < height - 1
-                  ? i + width
-                  : -1;
-        if (j >= 0 && !label[j] && mask[j] >= threshold) {
-          label[j] = next;
-          queue[tail++] = j;
-        }
-      }
-    }
-    const area = tail;
-    if (area < minArea * n) continue;
+  for (let component = 0; component < runs.components; component++) {
+    if (area[component] < minArea * n) continue;
+    // Each row's leftmost and rightmost pixel of the component: the hull's candidates.
     const points: Point[] = [];
-    for (let y = 0; y < height; y++) if (rowMax[y] >= 0) points.push([rowMin[y], y], [rowMax[y], y]);
+    let y = -1;
+    let left = 0;
+    let right = 0;
+    for (let r = 0; r < count; r++) {
+      if (label[r] !== component) continue;
+      if (row[r] !== y) {
+        if (y >= 0) points.push([left, y], [right, y]);
+        y = row[r];
+        left = start[r];
+      }
+      right = end[r] - 1;
+    }
+    points.push([left, y], [right, y]);
     const hull = convexHull(points);
     if (hull.length < 3) continue;
     const top = Math.min(...hull.map((p) => p[1]));
@@ -125,12 +98,12 @@ export function fillHull(mask: Uint8Array, width: number, height: number, option
     const { min, max } = scanHull(hull, top, bottom);
     let hullArea = 0;
     for (let r = 0; r < min.length; r++) if (max[r] >= min[r]) hullArea += Math.floor(max[r]) - Math.ceil(min[r]) + 1;
-    if (area / hullArea >= maxSolidity) continue;
+    if (area[component] / hullArea >= maxSolidity) continue;
     for (let r = 0; r < min.length; r++) {
-      const row = (top + r) * width;
+      const offset = (top + r) * width;
       for (let x = Math.ceil(min[r]); x <= Math.floor(max[r]); x++) {
-        if (mask[row + x] < threshold) filled++;
-        if (mask[row + x] < 255) mask[row + x] = 255;
+        if (mask[offset + x] < threshold) filled++;
+        if (mask[offset + x] < 255) mask[offset + x] = 255;
       }
     }
   }

@@ -13,8 +13,9 @@
  * 5. plans <to> with those digests (`terraform plan -out`; the plan is printed, and is the whole
  *    output of --dry-run), checks the plan's function environments (preflight), and applies exactly
  *    that saved plan (or runs --apply-cmd, for tests and custom pipelines),
- * 6. migrates <to>'s database (the API function runs the migrations; they are expand-only, so the
- *    code still serving works with them),
+ * 6. puts the new versions into service (go-live.ts): the apply published them but left `live` on
+ *    the previous release, so the new API version migrates <to>'s database first (expand-only: the
+ *    code still serving works with it), then every `live` alias moves to its new version,
  * 7. verifies <to>'s functions: digest as intended, every requiredEnv of pipeline.json present and
  *    non-empty, every Secrets Manager ARN in their environment resolvable,
  * 8. smoke-tests <to>'s API and its worker, and records the release in <to>'s own /<prefix>/release.
@@ -36,7 +37,6 @@ import {
   GetFunctionCommand,
   type GetFunctionCommandOutput,
   GetFunctionConcurrencyCommand,
-  InvokeCommand,
   PutFunctionConcurrencyCommand,
   UpdateAliasCommand,
 } from "@aws-sdk/client-lambda";
@@ -46,6 +46,7 @@ import { $ } from "zx";
 import { parseCli, parsePairs, runCli, UsageError } from "./cli-args.ts";
 import { copyImageByDigest } from "./copy-image.ts";
 import { type DeployClients, deployClients, profileEnv, unlessMissing } from "./deploy-clients.ts";
+import { goLive } from "./go-live.ts";
 import { preflight, type TerraformPlanJson } from "./preflight.ts";
 import { digestUri, readRelease, releaseParameter, writeRelease } from "./release-record.ts";
 import { smokeApi, smokeWorker } from "./smoke.ts";
@@ -64,7 +65,7 @@ export const usage = `promote.mjs <from-env> <to-env> [options]
   --database-secret ARN       <to>'s external database secret: must hold username and password
   --summary FILE              append the plan and the outcome as Markdown (GitHub job summary)
   --lock-timeout D            how long terraform waits for <to>'s state lock (default 5m)
-  --skip-migrate              do not invoke <to>'s API function with {"action":"migrate"} after the apply
+  --skip-migrate              do not invoke <to>'s new API version with {"action":"migrate"} before the aliases move
   --skip-worker-smoke         do not invoke <to>'s worker with the smoke event (moto cannot run the image)
   --apply-cmd "CMD"           run CMD instead of terraform; it gets PROMOTE_ENVIRONMENT, PROMOTE_PHASE,
                               PROMOTE_IMAGES ({image: uri}), PROMOTE_FUNCTIONS ({function: uri}) and
@@ -154,6 +155,16 @@ async function readDeployed(side: Side): Promise<Record<string, FunctionState>> 
   return out;
 }
 
+/** Terraform's diagnostic from its first "Error" line on (a lock's holder, a failed precondition), else its last lines. */
+function errorLines(stderr: string): string {
+  const lines = stderr
+    .split("\n")
+    .map((l) => l.replace(/^[│╷╵]\s?/, "").trimEnd())
+    .filter((l) => l.trim());
+  const at = lines.findIndex((l) => /^Error\b/.test(l.trim()));
+  return (at >= 0 ? lines.slice(at, at + 14) : lines.slice(-6)).join("\n  ");
+}
+
 const short = (digest?: string) => (digest ? digest.slice(0, 19) : "—");
 
 /**
@@ -198,7 +209,7 @@ export async function promote(args: string[], log: (line: string) => void = cons
 
   const durations: { step: string; ms: number; ok: boolean }[] = [];
   let stepNo = 0;
-  const totalSteps = dryRun ? 4 : values["skip-migrate"] ? 8 : 9;
+  const totalSteps = dryRun ? 4 : 9;
   async function step<T>(title: string, fn: () => Promise<T>): Promise<T> {
     stepNo += 1;
     log(`[${stepNo}/${totalSteps}] ${title}`);
@@ -231,10 +242,7 @@ export async function promote(args: string[], log: (line: string) => void = cons
     let initialised: Promise<string> | undefined;
     const tf = async (tfArgs: string[], what?: string) => {
       const out = await $({ env, nothrow: true, quiet: true })`terraform -chdir=${side.terraformDir} ${tfArgs}`;
-      if (out.exitCode !== 0)
-        throw new PromotionError(
-          `terraform ${what ?? tfArgs[0]} of ${side.env} failed: ${out.stderr.trim().split("\n").slice(-6).join(" ")}`,
-        );
+      if (out.exitCode !== 0) throw new PromotionError(`terraform ${what ?? tfArgs[0]} of ${side.env} failed: ${errorLines(out.stderr)}`);
       return out.stdout;
     };
     return async (tfArgs: string[], what?: string) => {
@@ -484,18 +492,19 @@ export async function promote(args: string[], log: (line: string) => void = cons
       attemptedApply = true;
       await deploy(Object.fromEntries(Object.entries(targetImages).map(([k, v]) => [k, v.uri])));
     });
-    if (!values["skip-migrate"])
-      await step(`migrate ${toEnv}'s database (the API function runs the migrations)`, async () => {
-        const res = await to.aws.lambda.send(
-          new InvokeCommand({ FunctionName: `${to.prefix}-api`, Qualifier: "live", Payload: Buffer.from('{"action":"migrate"}') }),
-        );
-        if (res.FunctionError)
-          throw new PromotionError(
-            `migration of ${toEnv} failed: ${Buffer.from(res.Payload ?? [])
-              .toString("utf8")
-              .slice(0, 500)}`,
-          );
-      });
+    await step(`migrate ${toEnv} with the new API version, then move the live aliases to the new versions`, () =>
+      goLive({
+        env: toEnv,
+        manifest,
+        region,
+        endpoint: to.endpoint,
+        profile: to.profile,
+        skipMigrate: Boolean(values["skip-migrate"]),
+        log,
+      }).catch((error: Error) => {
+        throw new PromotionError(error.message);
+      }),
+    );
     await step(`verify ${toEnv}'s functions (digests, required env, secrets)`, () => verify(targetImages));
     await step(`smoke test ${toEnv}`, () => smokeTest(to));
     const release = await readRelease({ env: fromEnv, manifest, region, endpoint: from.endpoint, profile: from.profile });

@@ -1,8 +1,9 @@
 // The --apply-cmd of tests/deploy/promote.test.ts: stands in for `terraform apply` by publishing a
-// version of each function with its new image and moving its `live` alias there (what the apply
-// changes), and records each apply so the test can see that a rollback does not re-apply.
+// version of each function with its new image (what the apply changes: the `live` alias is created
+// on a first deploy only, go-live moves it later), and records each apply so the test can see that
+// a rollback does not re-apply.
 import { appendFileSync } from "node:fs";
-import { CreateAliasCommand, LambdaClient, UpdateAliasCommand, UpdateFunctionCodeCommand } from "@aws-sdk/client-lambda";
+import { CreateAliasCommand, GetAliasCommand, LambdaClient, UpdateFunctionCodeCommand } from "@aws-sdk/client-lambda";
 
 // FAKE_APPLY_FAIL=1: fail the way a held state lock or a failed precondition does, before changing anything.
 if (process.env.FAKE_APPLY_FAIL === "1") {
@@ -13,13 +14,12 @@ if (process.env.FAKE_APPLY_FAIL === "1") {
 const functions = JSON.parse(process.env.PROMOTE_FUNCTIONS ?? "{}");
 const lambda = new LambdaClient({ endpoint: process.env.AWS_ENDPOINT_URL, region: process.env.AWS_REGION ?? "us-east-1" });
 for (const [name, uri] of Object.entries(functions)) {
-  // As terraform/modules does it: publish = true, and the `live` alias follows (created on a first deploy).
+  // As terraform/modules/container-function does it: publish = true; `live` created on a first deploy, never moved.
   const { Version } = await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: name, ImageUri: uri, Publish: true }));
-  const alias = { FunctionName: name, Name: "live", FunctionVersion: Version };
   try {
-    await lambda.send(new UpdateAliasCommand(alias));
+    await lambda.send(new GetAliasCommand({ FunctionName: name, Name: "live" }));
   } catch {
-    await lambda.send(new CreateAliasCommand(alias));
+    await lambda.send(new CreateAliasCommand({ FunctionName: name, Name: "live", FunctionVersion: Version }));
   }
 }
 lambda.destroy();

@@ -13,8 +13,9 @@
  * 5. plans <to> with those digests (`terraform plan -out`; the plan is printed, and is the whole
  *    output of --dry-run), checks the plan's function environments (preflight), and applies exactly
  *    that saved plan (or runs --apply-cmd, for tests and custom pipelines),
- * 6. migrates <to>'s database (the API function runs the migrations; they are expand-only, so the
- *    code still serving works with them),
+ * 6. puts the new versions into service (go-live.ts): the apply published them but left `live` on
+ *    the previous release, so the new API version migrates <to>'s database first (expand-only: the
+ *    code still serving works with it), then every `live` alias moves to its new version,
  * 7. verifies <to>'s functions: digest as intended, every requiredEnv of pipeline.json present and
  *    non-empty, every Secrets Manager ARN in their environment resolvable,
  * 8. smoke-tests <to>'s API and its worker, and records the release in <to>'s own /<prefix>/release.
@@ -26,14 +27,26 @@
  * version: every function of <to> gets reserved concurrency 0, so nothing runs the failed code
  * (the API is throttled, queue messages wait in SQS) until a good promotion lifts it.
  */
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DescribeRepositoriesCommand } from "@aws-sdk/client-ecr";
+import {
+  DeleteFunctionConcurrencyCommand,
+  GetAliasCommand,
+  GetFunctionCommand,
+  type GetFunctionCommandOutput,
+  GetFunctionConcurrencyCommand,
+  PutFunctionConcurrencyCommand,
+  UpdateAliasCommand,
+} from "@aws-sdk/client-lambda";
+import { DescribeSecretCommand } from "@aws-sdk/client-secrets-manager";
 import { type DeployedFunction, deployedFunctions, loadManifest, type Manifest, repoRoot, resourceNames } from "@bluemoxon/core";
 import { $ } from "zx";
-import { type AwsCli, awsCli, profileEnv } from "./aws-cli.ts";
 import { parseCli, parsePairs, runCli, UsageError } from "./cli-args.ts";
 import { copyImageByDigest } from "./copy-image.ts";
+import { type DeployClients, deployClients, profileEnv, unlessMissing } from "./deploy-clients.ts";
+import { goLive } from "./go-live.ts";
 import { preflight, type TerraformPlanJson } from "./preflight.ts";
 import { digestUri, readRelease, releaseParameter, writeRelease } from "./release-record.ts";
 import { smokeApi, smokeWorker } from "./smoke.ts";
@@ -46,13 +59,13 @@ export const usage = `promote.mjs <from-env> <to-env> [options]
   --dry-run                   print the plan, change nothing
   --from-api URL, --to-api URL          API base URLs (default: \`terraform output api_url\` of the env)
   --from-endpoint URL, --to-endpoint URL  AWS endpoint per env (moto/LocalStack in tests)
-  --from-profile P, --to-profile P      AWS profile per env (separate accounts): reaches the AWS CLI,
-                              terraform and the smoke tests' clients
+  --from-profile P, --to-profile P      AWS profile per env (separate accounts): reaches the SDK
+                              clients (every AWS call), terraform and the smoke tests
   --require-input NAME=HINT   (repeatable) an environment variable <to>'s apply needs non-empty
   --database-secret ARN       <to>'s external database secret: must hold username and password
   --summary FILE              append the plan and the outcome as Markdown (GitHub job summary)
   --lock-timeout D            how long terraform waits for <to>'s state lock (default 5m)
-  --skip-migrate              do not invoke <to>'s API function with {"action":"migrate"} after the apply
+  --skip-migrate              do not invoke <to>'s new API version with {"action":"migrate"} before the aliases move
   --skip-worker-smoke         do not invoke <to>'s worker with the smoke event (moto cannot run the image)
   --apply-cmd "CMD"           run CMD instead of terraform; it gets PROMOTE_ENVIRONMENT, PROMOTE_PHASE,
                               PROMOTE_IMAGES ({image: uri}), PROMOTE_FUNCTIONS ({function: uri}) and
@@ -109,16 +122,11 @@ interface Side {
   api?: string;
   terraformDir: string;
   backendConfig: string;
-  aws: AwsCli;
+  aws: DeployClients;
   functions: DeployedFunction[];
 }
-interface GetFunction {
-  Configuration?: { Version?: string; Environment?: { Variables?: Record<string, string> } };
-  Code?: { ImageUri?: string; ResolvedImageUri?: string };
-}
-
 /** `<repo>@sha256:…` of a function version (never a tag): its ImageUri when by digest, else the digest Lambda resolved. */
-function deployedImage(got: GetFunction | undefined): DeployedImage | undefined {
+function deployedImage(got: GetFunctionCommandOutput | undefined): DeployedImage | undefined {
   for (const uri of [got?.Code?.ImageUri, got?.Code?.ResolvedImageUri]) {
     const m = digestUri.exec(uri ?? "");
     if (m) return { uri: uri as string, repositoryUri: m[1], digest: m[2] };
@@ -130,14 +138,10 @@ function deployedImage(got: GetFunction | undefined): DeployedImage | undefined 
 async function readDeployed(side: Side): Promise<Record<string, FunctionState>> {
   const out: Record<string, FunctionState> = {};
   for (const fn of side.functions) {
-    const alias = await side.aws<{ FunctionVersion?: string }>(["lambda", "get-alias", "--function-name", fn.name, "--name", "live"], {
-      allowMissing: true,
-    });
-    const qualifier = alias?.FunctionVersion ? ["--qualifier", alias.FunctionVersion] : [];
-    const got = await side.aws<GetFunction>(["lambda", "get-function", "--function-name", fn.name, ...qualifier], { allowMissing: true });
-    const concurrency = got
-      ? await side.aws<{ ReservedConcurrentExecutions?: number }>(["lambda", "get-function-concurrency", "--function-name", fn.name])
-      : undefined;
+    const { lambda } = side.aws;
+    const alias = await unlessMissing(lambda.send(new GetAliasCommand({ FunctionName: fn.name, Name: "live" })));
+    const got = await unlessMissing(lambda.send(new GetFunctionCommand({ FunctionName: fn.name, Qualifier: alias?.FunctionVersion })));
+    const concurrency = got ? await lambda.send(new GetFunctionConcurrencyCommand({ FunctionName: fn.name })) : undefined;
     out[fn.name] = got
       ? {
           ...fn,
@@ -149,6 +153,16 @@ async function readDeployed(side: Side): Promise<Record<string, FunctionState>> 
       : { ...fn, missing: true, environment: {} };
   }
   return out;
+}
+
+/** Terraform's diagnostic from its first "Error" line on (a lock's holder, a failed precondition), else its last lines. */
+function errorLines(stderr: string): string {
+  const lines = stderr
+    .split("\n")
+    .map((l) => l.replace(/^[│╷╵]\s?/, "").trimEnd())
+    .filter((l) => l.trim());
+  const at = lines.findIndex((l) => /^Error\b/.test(l.trim()));
+  return (at >= 0 ? lines.slice(at, at + 14) : lines.slice(-6)).join("\n  ");
 }
 
 const short = (digest?: string) => (digest ? digest.slice(0, 19) : "—");
@@ -185,7 +199,7 @@ export async function promote(args: string[], log: (line: string) => void = cons
       api: values[`${which}-api`],
       terraformDir: values[`${which}-terraform-dir`] ?? join(repoRoot, "terraform/envs", env),
       backendConfig: values[`${which}-backend-config`] ?? `../../backends/${env}.hcl`,
-      aws: awsCli({ region, endpoint, profile }),
+      aws: deployClients({ region, endpoint, profile }),
       functions: deployedFunctions(manifest, names),
     };
   };
@@ -195,7 +209,7 @@ export async function promote(args: string[], log: (line: string) => void = cons
 
   const durations: { step: string; ms: number; ok: boolean }[] = [];
   let stepNo = 0;
-  const totalSteps = dryRun ? 4 : values["skip-migrate"] ? 8 : 9;
+  const totalSteps = dryRun ? 4 : 9;
   async function step<T>(title: string, fn: () => Promise<T>): Promise<T> {
     stepNo += 1;
     log(`[${stepNo}/${totalSteps}] ${title}`);
@@ -228,10 +242,7 @@ export async function promote(args: string[], log: (line: string) => void = cons
     let initialised: Promise<string> | undefined;
     const tf = async (tfArgs: string[], what?: string) => {
       const out = await $({ env, nothrow: true, quiet: true })`terraform -chdir=${side.terraformDir} ${tfArgs}`;
-      if (out.exitCode !== 0)
-        throw new PromotionError(
-          `terraform ${what ?? tfArgs[0]} of ${side.env} failed: ${out.stderr.trim().split("\n").slice(-6).join(" ")}`,
-        );
+      if (out.exitCode !== 0) throw new PromotionError(`terraform ${what ?? tfArgs[0]} of ${side.env} failed: ${errorLines(out.stderr)}`);
       return out.stdout;
     };
     return async (tfArgs: string[], what?: string) => {
@@ -318,10 +329,7 @@ export async function promote(args: string[], log: (line: string) => void = cons
   /** <to>'s repository URI of an image (the registry host can be replaced for tests: --to-registry). */
   async function targetRepository(image: string) {
     const repo = `${to.prefix}-${image}`;
-    const found = await to.aws<{ repositories?: { repositoryUri?: string }[] }>(
-      ["ecr", "describe-repositories", "--repository-names", repo],
-      { allowMissing: true },
-    );
+    const found = await unlessMissing(to.aws.ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [repo] })));
     const uri = found?.repositories?.[0]?.repositoryUri;
     if (!uri) throw new PromotionError(`${toEnv} has no image repository ${repo}: apply terraform/bootstrap first`);
     return values["to-registry"] ? `${values["to-registry"]}/${repo}` : uri;
@@ -342,9 +350,7 @@ export async function promote(args: string[], log: (line: string) => void = cons
       }
       for (const [name, value] of Object.entries(fn.environment)) {
         if (!/^arn:aws[a-z-]*:secretsmanager:/.test(value)) continue;
-        const found = await to
-          .aws(["secretsmanager", "describe-secret", "--secret-id", value], { allowMissing: true })
-          .catch(() => undefined);
+        const found = await unlessMissing(to.aws.secrets.send(new DescribeSecretCommand({ SecretId: value }))).catch(() => undefined);
         if (!found) problems.push(`${fn.name}: ${name} references a secret that cannot be resolved (${value})`);
       }
     }
@@ -385,14 +391,14 @@ export async function promote(args: string[], log: (line: string) => void = cons
       const after = now[fn.name]?.liveVersion;
       if (!before || before === after) continue;
       log(`      ${fn.name}: live ${after} → ${before}`);
-      await to.aws(["lambda", "update-alias", "--function-name", fn.name, "--name", "live", "--function-version", before]);
+      await to.aws.lambda.send(new UpdateAliasCommand({ FunctionName: fn.name, Name: "live", FunctionVersion: before }));
     }
   }
   /** First-ever promotion failed: nothing to go back to, so nothing of <to> may take traffic. */
   async function stopTraffic() {
     for (const fn of to.functions) {
       log(`      ${fn.name}: reserved concurrency 0`);
-      await to.aws(["lambda", "put-function-concurrency", "--function-name", fn.name, "--reserved-concurrent-executions", "0"]);
+      await to.aws.lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: fn.name, ReservedConcurrentExecutions: 0 }));
     }
   }
 
@@ -486,31 +492,26 @@ export async function promote(args: string[], log: (line: string) => void = cons
       attemptedApply = true;
       await deploy(Object.fromEntries(Object.entries(targetImages).map(([k, v]) => [k, v.uri])));
     });
-    if (!values["skip-migrate"])
-      await step(`migrate ${toEnv}'s database (the API function runs the migrations)`, async () => {
-        const out = join(workDir, "migrate.json");
-        const res = await to.aws<{ FunctionError?: string }>([
-          "lambda",
-          "invoke",
-          "--function-name",
-          `${to.prefix}-api`,
-          "--qualifier",
-          "live",
-          "--cli-binary-format",
-          "raw-in-base64-out",
-          "--payload",
-          '{"action":"migrate"}',
-          out,
-        ]);
-        if (res?.FunctionError) throw new PromotionError(`migration of ${toEnv} failed: ${readFileSync(out, "utf8").slice(0, 500)}`);
-      });
+    await step(`migrate ${toEnv} with the new API version, then move the live aliases to the new versions`, () =>
+      goLive({
+        env: toEnv,
+        manifest,
+        region,
+        endpoint: to.endpoint,
+        profile: to.profile,
+        skipMigrate: Boolean(values["skip-migrate"]),
+        log,
+      }).catch((error: Error) => {
+        throw new PromotionError(error.message);
+      }),
+    );
     await step(`verify ${toEnv}'s functions (digests, required env, secrets)`, () => verify(targetImages));
     await step(`smoke test ${toEnv}`, () => smokeTest(to));
     const release = await readRelease({ env: fromEnv, manifest, region, endpoint: from.endpoint, profile: from.profile });
     if (!release) throw new PromotionError(`${fromEnv}'s release record disappeared during the promotion`);
     // A promotion that passed lifts a first promotion's stop (reserved concurrency 0).
     for (const fn of Object.values(before))
-      if (fn.reserved === 0) await to.aws(["lambda", "delete-function-concurrency", "--function-name", fn.name]);
+      if (fn.reserved === 0) await to.aws.lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: fn.name }));
     await writeRelease({
       env: toEnv,
       manifest,
@@ -572,6 +573,8 @@ export async function promote(args: string[], log: (line: string) => void = cons
     return 1;
   } finally {
     rmSync(workDir, { recursive: true, force: true });
+    from.aws.destroy();
+    to.aws.destroy();
   }
 }
 

@@ -8,10 +8,11 @@
  *
  * Options: --region (default pipeline.json's), --endpoint (moto in tests), --profile, --manifest.
  */
+import { GetParameterCommand, PutParameterCommand } from "@aws-sdk/client-ssm";
 import { loadManifest, type Manifest, resourceNames } from "@bluemoxon/core";
 import { z } from "zod";
-import { type AwsTarget, awsCli } from "./aws-cli.ts";
 import { parseCli, parsePairs, runCli, UsageError } from "./cli-args.ts";
+import { type AwsTarget, deployClients, unlessMissing } from "./deploy-clients.ts";
 
 export const digestUri = /^([^@\s]+)@(sha256:[a-f0-9]{64})$/;
 
@@ -41,22 +42,30 @@ export interface ReleaseTarget extends Partial<AwsTarget> {
 
 function targetOf({ env, manifest = loadManifest(), ...aws }: ReleaseTarget) {
   const names = resourceNames(manifest, { environment: env, region: aws.region });
-  return { manifest, name: releaseParameter(names.prefix), aws: awsCli({ ...aws, region: names.region }) };
+  return { manifest, name: releaseParameter(names.prefix), aws: deployClients({ ...aws, region: names.region }) };
 }
 
 /** Reads `/<prefix>/release`; resolves to undefined when none was written yet. */
 export async function readRelease(target: ReleaseTarget): Promise<ReleaseRecord | undefined> {
   const { manifest, name, aws } = targetOf(target);
-  const got = await aws<{ Parameter: { Value: string } }>(["ssm", "get-parameter", "--name", name], { allowMissing: true });
-  if (!got) return undefined;
-  return checkRecord(manifest, JSON.parse(got.Parameter.Value));
+  try {
+    const got = await unlessMissing(aws.ssm.send(new GetParameterCommand({ Name: name })));
+    if (!got) return undefined;
+    return checkRecord(manifest, JSON.parse(got.Parameter?.Value ?? "null"));
+  } finally {
+    aws.destroy();
+  }
 }
 
 /** Writes `/<prefix>/release` (overwriting); resolves to the record written. */
 export async function writeRelease(target: ReleaseTarget & { sha: string; images: Record<string, string> }): Promise<ReleaseRecord> {
   const { manifest, name, aws } = targetOf(target);
   const record = checkRecord(manifest, { sha: target.sha, images: target.images, recordedAt: new Date().toISOString() });
-  await aws(["ssm", "put-parameter", "--name", name, "--type", "String", "--overwrite", "--value", JSON.stringify(record)]);
+  try {
+    await aws.ssm.send(new PutParameterCommand({ Name: name, Type: "String", Overwrite: true, Value: JSON.stringify(record) }));
+  } finally {
+    aws.destroy();
+  }
   return record;
 }
 

@@ -17,13 +17,11 @@
  * The key is never printed. Exit code 0 = every check passed, 1 = a check failed, 2 = usage.
  */
 import { randomUUID } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { loadManifest } from "@bluemoxon/core";
-import { type AwsTarget, awsCli } from "./aws-cli.ts";
 import { parseCli, runCli, UsageError } from "./cli-args.ts";
+import type { AwsTarget } from "./deploy-clients.ts";
 
 /** The first (current) key of an `{"keys": [...]}` secret, or a plain-string secret. */
 export function currentKey(secretString: string): string {
@@ -176,30 +174,18 @@ export async function smokeWorker({
   profile,
   log = console.log,
 }: WorkerSmokeOptions): Promise<boolean> {
-  const aws = awsCli({ region, endpoint, profile });
-  const dir = await mkdtemp(join(tmpdir(), "bluemoxon-smoke-"));
+  const lambda = new LambdaClient({ region, ...(endpoint ? { endpoint } : {}), ...(profile ? { profile } : {}) });
   try {
     return await check(log, `worker ${functionName}:${qualifier} answers a synthetic SQS event`, async () => {
       const { messageId, event } = workerSmokeEvent(region);
-      const out = join(dir, "payload.json");
-      const invoked = await aws<{ FunctionError?: string }>([
-        "lambda",
-        "invoke",
-        "--function-name",
-        functionName,
-        "--qualifier",
-        qualifier,
-        "--cli-binary-format",
-        "raw-in-base64-out",
-        "--payload",
-        JSON.stringify(event),
-        out,
-      ]);
-      const problem = workerSmokeProblem(messageId, invoked ?? {}, await readFile(out, "utf8").catch(() => ""));
+      const invoked = await lambda.send(
+        new InvokeCommand({ FunctionName: functionName, Qualifier: qualifier, Payload: Buffer.from(JSON.stringify(event)) }),
+      );
+      const problem = workerSmokeProblem(messageId, invoked, Buffer.from(invoked.Payload ?? []).toString("utf8"));
       if (problem) throw new Error(problem);
     });
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    lambda.destroy();
   }
 }
 

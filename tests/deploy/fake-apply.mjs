@@ -1,8 +1,9 @@
 // The --apply-cmd of tests/deploy/promote.test.ts: stands in for `terraform apply` by publishing a
-// version of each function with its new image and moving its `live` alias there (what the apply
-// changes), and records each apply so the test can see that a rollback does not re-apply.
-import { execFileSync } from "node:child_process";
+// version of each function with its new image (what the apply changes: the `live` alias is created
+// on a first deploy only, go-live moves it later), and records each apply so the test can see that
+// a rollback does not re-apply.
 import { appendFileSync } from "node:fs";
+import { CreateAliasCommand, GetAliasCommand, LambdaClient, UpdateFunctionCodeCommand } from "@aws-sdk/client-lambda";
 
 // FAKE_APPLY_FAIL=1: fail the way a held state lock or a failed precondition does, before changing anything.
 if (process.env.FAKE_APPLY_FAIL === "1") {
@@ -11,22 +12,16 @@ if (process.env.FAKE_APPLY_FAIL === "1") {
   process.exit(1);
 }
 const functions = JSON.parse(process.env.PROMOTE_FUNCTIONS ?? "{}");
-const aws = (...args) =>
-  JSON.parse(
-    execFileSync("aws", ["--endpoint-url", process.env.AWS_ENDPOINT_URL, "--output", "json", ...args], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "inherit"],
-    }) || "{}",
-  );
+const lambda = new LambdaClient({ endpoint: process.env.AWS_ENDPOINT_URL, region: process.env.AWS_REGION ?? "us-east-1" });
 for (const [name, uri] of Object.entries(functions)) {
-  // As terraform/modules does it: publish = true, and the `live` alias follows (created on a first deploy).
-  const { Version } = aws("lambda", "update-function-code", "--function-name", name, "--image-uri", uri, "--publish");
-  const alias = ["--function-name", name, "--name", "live", "--function-version", Version];
+  // As terraform/modules/container-function does it: publish = true; `live` created on a first deploy, never moved.
+  const { Version } = await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: name, ImageUri: uri, Publish: true }));
   try {
-    aws("lambda", "update-alias", ...alias);
+    await lambda.send(new GetAliasCommand({ FunctionName: name, Name: "live" }));
   } catch {
-    aws("lambda", "create-alias", ...alias);
+    await lambda.send(new CreateAliasCommand({ FunctionName: name, Name: "live", FunctionVersion: Version }));
   }
 }
+lambda.destroy();
 if (process.env.FAKE_APPLY_LOG)
   appendFileSync(process.env.FAKE_APPLY_LOG, `${process.env.PROMOTE_PHASE} ${JSON.stringify(process.env.PROMOTE_IMAGES)}\n`);

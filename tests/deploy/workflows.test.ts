@@ -98,7 +98,8 @@ describe("workflows", () => {
     expect(deploy.needs).toBe("build");
     const runs = deploy.steps.map((s) => s.run ?? "");
     const applyAt = runs.findIndex((r) => /terraform apply/.test(r));
-    const migrateAt = runs.findIndex((r) => r.includes(`'{"action":"migrate"}'`) && r.includes("aws lambda invoke"));
+    // go-live migrates with the new API version, then moves the live aliases: before the smoke test.
+    const migrateAt = runs.findIndex((r) => r.includes("scripts/go-live.mjs --env staging") && !r.includes("--skip-migrate"));
     const smokeAt = runs.findIndex((r) => r.includes("scripts/smoke.mjs"));
     expect(applyAt).toBeGreaterThanOrEqual(0);
     expect(migrateAt).toBeGreaterThan(applyAt);

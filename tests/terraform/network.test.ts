@@ -5,17 +5,28 @@
  * API calls eBay). Planned against moto's EC2 with a VPC built by the test; staging's Aurora is
  * planned, not applied (moto's RDS does not model managed master passwords).
  */
-import { execFile } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { promisify } from "node:util";
+import {
+  AllocateAddressCommand,
+  AssociateRouteTableCommand,
+  AttachInternetGatewayCommand,
+  CreateInternetGatewayCommand,
+  CreateNatGatewayCommand,
+  CreateRouteCommand,
+  CreateRouteTableCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  EC2Client,
+} from "@aws-sdk/client-ec2";
+import { CreateRepositoryCommand, ECRClient } from "@aws-sdk/client-ecr";
+import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { loadManifest } from "@bluemoxon/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type MotoServer, startMoto } from "../support/moto.ts";
 import { motoOverride, prepareTerraform, type Terraform } from "./terraform-cli.ts";
 
 const manifest = loadManifest();
-const exec = promisify(execFile);
 const fakeDigest = (c: string) => `sha256:${c.repeat(64)}`;
 
 interface Change {
@@ -29,14 +40,6 @@ let moto: MotoServer | undefined;
 let skipReason = "";
 let cwd = "";
 const net = { vpc: "", a: "", b: "", noNat: "", privateRt: "", publicRt: "" };
-
-async function ec2(...args: string[]): Promise<Record<string, unknown>> {
-  const { stdout } = await exec("aws", ["--endpoint-url", (moto as { endpoint: string }).endpoint, "ec2", ...args, "--output", "json"], {
-    env: { ...process.env, AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_DEFAULT_REGION: manifest.region },
-  });
-  return stdout.trim() ? JSON.parse(stdout) : {};
-}
-const id = (o: Record<string, unknown>, key: string, field: string) => (o[key] as Record<string, string>)[field];
 
 function planArgs(subnets: string[]) {
   return [
@@ -63,15 +66,6 @@ beforeAll(async () => {
     return console.log(`network tests skipped: ${skipReason}`);
   }
   tf = prepared;
-  if (
-    !(await exec("sh", ["-c", "command -v aws"]).then(
-      () => true,
-      () => false,
-    ))
-  ) {
-    skipReason = "the AWS CLI is not installed";
-    return console.log(`network tests skipped: ${skipReason}`);
-  }
   moto = await startMoto();
   if (!moto.ok) {
     skipReason = moto.reason;
@@ -79,31 +73,36 @@ beforeAll(async () => {
   }
   // A VPC as a fresh account would have it: two private subnets behind a NAT gateway, one public
   // subnet (internet gateway, no NAT) that a function must not be put in.
-  net.vpc = id(await ec2("create-vpc", "--cidr-block", "10.0.0.0/16"), "Vpc", "VpcId");
-  const subnet = async (cidr: string, az: string) =>
-    id(await ec2("create-subnet", "--vpc-id", net.vpc, "--cidr-block", cidr, "--availability-zone", az), "Subnet", "SubnetId");
-  net.a = await subnet("10.0.1.0/24", "us-east-1a");
-  net.b = await subnet("10.0.2.0/24", "us-east-1b");
-  net.noNat = await subnet("10.0.3.0/24", "us-east-1a");
-  const igw = id(await ec2("create-internet-gateway"), "InternetGateway", "InternetGatewayId");
-  await ec2("attach-internet-gateway", "--internet-gateway-id", igw, "--vpc-id", net.vpc);
-  const eip = (await ec2("allocate-address", "--domain", "vpc")).AllocationId as string;
-  const nat = id(await ec2("create-nat-gateway", "--subnet-id", net.noNat, "--allocation-id", eip), "NatGateway", "NatGatewayId");
-  net.privateRt = id(await ec2("create-route-table", "--vpc-id", net.vpc), "RouteTable", "RouteTableId");
-  await ec2("create-route", "--route-table-id", net.privateRt, "--destination-cidr-block", "0.0.0.0/0", "--nat-gateway-id", nat);
-  net.publicRt = id(await ec2("create-route-table", "--vpc-id", net.vpc), "RouteTable", "RouteTableId");
-  await ec2("create-route", "--route-table-id", net.publicRt, "--destination-cidr-block", "0.0.0.0/0", "--gateway-id", igw);
-  for (const s of [net.a, net.b]) await ec2("associate-route-table", "--route-table-id", net.privateRt, "--subnet-id", s);
-  await ec2("associate-route-table", "--route-table-id", net.publicRt, "--subnet-id", net.noNat);
+  const config = { endpoint: moto.endpoint, region: manifest.region, credentials: { accessKeyId: "test", secretAccessKey: "test" } };
+  const ec2 = new EC2Client(config);
+  const ecr = new ECRClient(config);
+  const secrets = new SecretsManagerClient(config);
+  try {
+    net.vpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.0.0.0/16" }))).Vpc?.VpcId ?? "";
+    const subnet = async (cidr: string, az: string) =>
+      (await ec2.send(new CreateSubnetCommand({ VpcId: net.vpc, CidrBlock: cidr, AvailabilityZone: az }))).Subnet?.SubnetId ?? "";
+    net.a = await subnet("10.0.1.0/24", "us-east-1a");
+    net.b = await subnet("10.0.2.0/24", "us-east-1b");
+    net.noNat = await subnet("10.0.3.0/24", "us-east-1a");
+    const igw = (await ec2.send(new CreateInternetGatewayCommand({}))).InternetGateway?.InternetGatewayId;
+    await ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: igw, VpcId: net.vpc }));
+    const eip = (await ec2.send(new AllocateAddressCommand({ Domain: "vpc" }))).AllocationId;
+    const nat = (await ec2.send(new CreateNatGatewayCommand({ SubnetId: net.noNat, AllocationId: eip }))).NatGateway?.NatGatewayId;
+    net.privateRt = (await ec2.send(new CreateRouteTableCommand({ VpcId: net.vpc }))).RouteTable?.RouteTableId ?? "";
+    await ec2.send(new CreateRouteCommand({ RouteTableId: net.privateRt, DestinationCidrBlock: "0.0.0.0/0", NatGatewayId: nat }));
+    net.publicRt = (await ec2.send(new CreateRouteTableCommand({ VpcId: net.vpc }))).RouteTable?.RouteTableId ?? "";
+    await ec2.send(new CreateRouteCommand({ RouteTableId: net.publicRt, DestinationCidrBlock: "0.0.0.0/0", GatewayId: igw }));
+    for (const s of [net.a, net.b]) await ec2.send(new AssociateRouteTableCommand({ RouteTableId: net.privateRt, SubnetId: s }));
+    await ec2.send(new AssociateRouteTableCommand({ RouteTableId: net.publicRt, SubnetId: net.noNat }));
 
-  // What terraform/bootstrap would have made: the environment's plan reads these.
-  const cli = (service: string, ...args: string[]) =>
-    exec("aws", ["--endpoint-url", (moto as { endpoint: string }).endpoint, service, ...args], {
-      env: { ...process.env, AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_DEFAULT_REGION: manifest.region },
-    });
-  for (const image of Object.keys(manifest.images))
-    await cli("ecr", "create-repository", "--repository-name", `bluemoxon-staging-${image}`);
-  for (const secret of Object.keys(manifest.secrets)) await cli("secretsmanager", "create-secret", "--name", `bluemoxon-staging/${secret}`);
+    // What terraform/bootstrap would have made: the environment's plan reads these.
+    for (const image of Object.keys(manifest.images))
+      await ecr.send(new CreateRepositoryCommand({ repositoryName: `bluemoxon-staging-${image}` }));
+    for (const secret of Object.keys(manifest.secrets))
+      await secrets.send(new CreateSecretCommand({ Name: `bluemoxon-staging/${secret}` }));
+  } finally {
+    for (const c of [ec2, ecr, secrets]) c.destroy();
+  }
 
   cwd = tf.envDir("staging");
   await writeFile(join(cwd, "moto_override.tf"), motoOverride(moto.endpoint));

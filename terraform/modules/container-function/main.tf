@@ -88,11 +88,18 @@ resource "aws_lambda_function" "this" {
   tags = var.tags
 }
 
+# Created on the first apply at the first version; after that Terraform never moves it:
+# scripts/go-live.mjs does, once the new version has migrated the database (deploy-staging, promote),
+# and a rollback moves it back. So an apply publishes a version without giving it traffic.
 resource "aws_lambda_alias" "live" {
   name             = "live"
   description      = "The version that takes traffic"
   function_name    = aws_lambda_function.this.function_name
   function_version = aws_lambda_function.this.version
+
+  lifecycle {
+    ignore_changes = [function_version]
+  }
 }
 
 output "name" {
@@ -113,4 +120,9 @@ output "live_alias_invoke_arn" {
 
 output "live_alias_name" {
   value = aws_lambda_alias.live.name
+}
+
+output "published_version" {
+  description = "The version this apply published (go-live moves `live` to it)."
+  value       = aws_lambda_function.this.version
 }

@@ -1,0 +1,61 @@
+/**
+ * go-live (scripts/deploy/go-live.ts): the new API version migrates the database before any
+ * `live` alias moves, and a failed migration moves none (the previous release keeps serving).
+ * Against an in-memory Lambda that records the calls in order (moto cannot run our images).
+ */
+import { GetAliasCommand, InvokeCommand, ListVersionsByFunctionCommand, UpdateAliasCommand } from "@aws-sdk/client-lambda";
+import { loadManifest } from "@bluemoxon/core";
+import { describe, expect, it } from "vitest";
+import { goLive } from "../../scripts/deploy/go-live.ts";
+
+const manifest = loadManifest();
+const functions = ["bluemoxon-staging-api", ...Object.keys(manifest.functions).map((f) => `bluemoxon-staging-${f}`)];
+
+/** Every function has versions 1..3 published, `live` on 2 (the apply just published 3). */
+function fakeLambda({ migrateFails = false } = {}) {
+  const calls: string[] = [];
+  const live: Record<string, string> = Object.fromEntries(functions.map((f) => [f, "2"]));
+  const send = async (command: unknown) => {
+    if (command instanceof ListVersionsByFunctionCommand) return { Versions: ["$LATEST", "1", "3", "2"].map((Version) => ({ Version })) };
+    if (command instanceof GetAliasCommand) return { FunctionVersion: live[command.input.FunctionName ?? ""] };
+    if (command instanceof InvokeCommand) {
+      calls.push(
+        `invoke ${command.input.FunctionName}:${command.input.Qualifier} ${Buffer.from(command.input.Payload as Uint8Array).toString()}`,
+      );
+      return migrateFails
+        ? { FunctionError: "Unhandled", Payload: Buffer.from('{"errorMessage":"relation exists"}') }
+        : { Payload: Buffer.from('{"applied":1}') };
+    }
+    if (command instanceof UpdateAliasCommand) {
+      calls.push(`alias ${command.input.FunctionName} → ${command.input.FunctionVersion}`);
+      live[command.input.FunctionName ?? ""] = command.input.FunctionVersion ?? "";
+      return {};
+    }
+    throw new Error(`unexpected command ${(command as object).constructor.name}`);
+  };
+  return { lambda: { send } as never, calls, live };
+}
+
+describe("go-live", () => {
+  it("migrates with the new API version (not live), then moves every live alias to its newest version", async () => {
+    const fake = fakeLambda();
+    const live = await goLive({ env: "staging", manifest, lambda: fake.lambda, log: () => {} });
+    expect(fake.calls).toEqual(['invoke bluemoxon-staging-api:3 {"action":"migrate"}', ...functions.map((f) => `alias ${f} → 3`)]);
+    expect(live).toEqual(Object.fromEntries(functions.map((f) => [f, "3"])));
+  });
+
+  it("moves no alias when the migration fails, and says the previous release still serves", async () => {
+    const fake = fakeLambda({ migrateFails: true });
+    await expect(goLive({ env: "staging", manifest, lambda: fake.lambda, log: () => {} })).rejects.toThrow(
+      /migration of staging failed; no alias was moved, the previous release still serves: .*relation exists/,
+    );
+    expect(fake.calls).toEqual(['invoke bluemoxon-staging-api:3 {"action":"migrate"}']);
+    expect(Object.values(fake.live)).toEqual(functions.map(() => "2"));
+  });
+
+  it("--skip-migrate only moves the aliases", async () => {
+    const fake = fakeLambda();
+    await goLive({ env: "staging", manifest, lambda: fake.lambda, skipMigrate: true, log: () => {} });
+    expect(fake.calls).toEqual(functions.map((f) => `alias ${f} → 3`));
+  });
+});

@@ -21,6 +21,7 @@ import { loadManifest, repoRoot } from "@bluemoxon/core";
 import { createBackgroundRemover, defaultThreads } from "../services/worker/src/index.ts";
 import { startStack } from "../tests/support/stack.ts";
 
+// biome-ignore lint/suspicious/noExplicitAny: loose reads of the API's and fixtures' JSON in a benchmark script
 type Json = Record<string, unknown> & { [key: string]: any };
 
 const { values } = parseArgs({

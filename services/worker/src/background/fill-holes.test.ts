@@ -73,13 +73,22 @@ describe("fillHoles", () => {
           stack.push(i);
         }
       };
-      for (let x = 0; x < width; x++) visit(x, 0), visit(x, height - 1);
-      for (let y = 0; y < height; y++) visit(0, y), visit(width - 1, y);
+      for (let x = 0; x < width; x++) {
+        visit(x, 0);
+        visit(x, height - 1);
+      }
+      for (let y = 0; y < height; y++) {
+        visit(0, y);
+        visit(width - 1, y);
+      }
       while (stack.length) {
         const i = stack.pop() as number;
         const x = i % width;
         const y = (i - x) / width;
-        visit(x - 1, y), visit(x + 1, y), visit(x, y - 1), visit(x, y + 1);
+        visit(x - 1, y);
+        visit(x + 1, y);
+        visit(x, y - 1);
+        visit(x, y + 1);
       }
       const expected = Uint8Array.from(mask, (v, i) => (v < 128 && !reached[i] ? 255 : v));
       const holes = expected.reduce((n, v, i) => n + (v !== mask[i] ? 1 : 0), 0);

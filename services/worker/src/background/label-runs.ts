@@ -91,7 +91,7 @@ export function labelRuns(mask: Uint8Array, width: number, height: number, thres
       for (let q = p; q < previousEnd && start[q] < end[c]; q++) {
         const a = find(c);
         const b = find(q);
-        if (a !== b) parent[a < b ? b : a] = a < b ? a : b;
+        if (a !== b) parent[Math.max(a, b)] = Math.min(a, b);
       }
     }
     previousFirst = first;

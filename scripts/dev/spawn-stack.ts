@@ -1,8 +1,11 @@
 /**
  * `npm start` as a separate process (for tests and benchmarks that need to stop, crash or
- * restart it): spawns `scripts/dev.mjs` exactly as `npm start` runs it, with free ports and a
- * temp DATA_DIR by default, waits for its `ready` line (the supervisor's `readyLine`, the same
- * wait the stack uses for its own children) and reads `stack.json` back.
+ * restart it): spawns `scripts/dev.mjs` as `npm start` runs it, with free ports and a temp
+ * DATA_DIR by default, waits for its `ready` line (the supervisor's `readyLine`, the same wait the
+ * stack uses for its own children) and reads `stack.json` back. The one difference: the spawned
+ * supervisor watches a pipe from this process, as its own children watch one from it
+ * (`die-with-parent.ts`), so a test runner that dies without stopping it (a killed vitest worker, a
+ * CI timeout) does not leave a whole stack running.
  *
  * @example
  * const stack = await spawnStack();
@@ -13,6 +16,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { type StackInfo, stackRoot } from "./start-stack.ts";
 import { readyLine } from "./supervisor.ts";
 
@@ -48,10 +52,13 @@ export async function spawnStack({
   root = stackRoot,
 }: SpawnStackOptions = {}): Promise<SpawnedStack> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), "bmx-stack-"));
-  const child = spawn(process.execPath, [resolve(root, "node_modules/zx/build/cli.js"), resolve(root, "scripts/dev.mjs"), ...args], {
+  const dieWithParent = pathToFileURL(resolve(root, "scripts/lib/die-with-parent.ts")).href;
+  const zx = resolve(root, "node_modules/zx/build/cli.js");
+  const child = spawn(process.execPath, ["--import", "tsx", "--import", dieWithParent, zx, resolve(root, "scripts/dev.mjs"), ...args], {
     cwd: root,
     env: { ...process.env, DATA_DIR: dir, PORT: "0", EMULATOR_PORT: "0", EBAY_FIXTURE_PORT: "0", FORCE_COLOR: "0", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
+    // stdin: the pipe the supervisor watches; nothing is ever written to it.
+    stdio: ["pipe", "pipe", "pipe"],
   });
   let out = "";
   const listeners = new Set<(line: string) => void>();

@@ -2,12 +2,14 @@
  * `npm start` dying without its shutdown (SIGKILL, a closed terminal): every process it started —
  * PGlite, the local AWS, the API, the eBay fixture and the worker's warm handler children — exits
  * by itself (each watches a pipe from its parent), and the data folder's lock lets a new run in.
- * While a run is alive, a second one on its folder is refused, naming the pid.
+ * While a run is alive, a second one on its folder is refused, naming the pid. And a process that
+ * spawned npm start (spawnStack: a test runner) takes the stack with it when it is SIGKILLed.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { createInterface } from "node:readline";
 import { repoRoot } from "@bluemoxon/core";
 import { afterAll, describe, expect, it } from "vitest";
 import { spawnStack } from "../../scripts/dev/spawn-stack.ts";
@@ -93,5 +95,39 @@ describe("npm start killed with SIGKILL", () => {
     const books = await fetch(`${next.api}/api/v1/books`, { headers: { "X-API-Key": next.apiKey } });
     expect(JSON.stringify(await books.json())).toContain(job.bookId);
     expect(await next.stop()).toBe(0);
+  });
+});
+
+describe("a process that spawned npm start (spawnStack) killed with SIGKILL", () => {
+  it("takes the whole stack with it: the supervisor and every child exit", async () => {
+    // Before the fix the supervisor was left running under init with all its children (found
+    // after a killed test run: a chaos stack's local AWS and warm handlers still alive an hour on).
+    const spawner = spawn(process.execPath, ["--import", "tsx", resolve(repoRoot, "tests/dev/fixtures/stack-spawner.ts")], {
+      cwd: repoRoot,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const lines = createInterface({ input: spawner.stdout });
+    const first = await new Promise<string>((ok, fail) => {
+      lines.once("line", ok);
+      spawner.once("exit", (code) => fail(new Error(`the spawner exited (${code}) before its stack was ready`)));
+    });
+    const { supervisor, dataDir } = JSON.parse(first) as { supervisor: number; dataDir: string };
+    const tree = [{ pid: supervisor, command: "scripts/dev.mjs" }, ...descendants(supervisor)];
+    for (const name of ["pglite-cli.ts", "local-aws.ts", "api/src/server.ts"])
+      expect(tree.map((p) => p.command).join("\n")).toContain(name);
+
+    spawner.kill("SIGKILL");
+    const left = await until(
+      "the stack of the killed spawner to exit",
+      () => {
+        const alive = tree.filter((p) => running(p.pid));
+        return alive.length === 0 ? [] : undefined;
+      },
+      60_000,
+      { everyMs: 200 },
+    ).catch(() => tree.filter((p) => running(p.pid)));
+    for (const p of left) process.kill(p.pid, "SIGKILL");
+    rmSync(dataDir, { recursive: true, force: true });
+    expect(left).toEqual([]);
   });
 });

@@ -26,6 +26,13 @@ export interface DeployClients {
   destroy(): void;
 }
 
+/** An SDK client's configuration for this target: its region, and the endpoint and profile when given. */
+export const clientConfig = ({ region, endpoint, profile }: AwsTarget) => ({
+  region,
+  ...(endpoint ? { endpoint } : {}),
+  ...(profile ? { profile } : {}),
+});
+
 /** Environment variables that point a child process (terraform) at this target's profile. */
 export const profileEnv = (profile?: string): Record<string, string> => (profile ? { AWS_PROFILE: profile } : {});
 
@@ -56,8 +63,8 @@ export async function unlessMissing<T>(call: Promise<T>): Promise<T | undefined>
  * const fn = await unlessMissing(aws.lambda.send(new GetFunctionCommand({ FunctionName: "bluemoxon-prod-api" })));
  * aws.destroy();
  */
-export function deployClients({ region, endpoint, profile }: AwsTarget): DeployClients {
-  const config = { region, ...(endpoint ? { endpoint } : {}), ...(profile ? { profile } : {}) };
+export function deployClients(target: AwsTarget): DeployClients {
+  const config = clientConfig(target);
   const clients = {
     lambda: new LambdaClient(config),
     ecr: new ECRClient(config),

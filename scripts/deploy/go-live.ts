@@ -20,7 +20,7 @@
 import { GetAliasCommand, InvokeCommand, LambdaClient, ListVersionsByFunctionCommand, UpdateAliasCommand } from "@aws-sdk/client-lambda";
 import { deployedFunctions, loadManifest, type Manifest, resourceNames } from "@bluemoxon/core";
 import { parseCli, runCli, UsageError } from "./cli-args.ts";
-import { unlessMissing } from "./deploy-clients.ts";
+import { clientConfig, unlessMissing } from "./deploy-clients.ts";
 
 export class GoLiveError extends Error {
   override name = "GoLiveError";
@@ -63,9 +63,7 @@ export async function goLive({
   lambda: given,
 }: GoLiveOptions): Promise<Record<string, string>> {
   const names = resourceNames(manifest, { environment: env, region });
-  const own = given
-    ? undefined
-    : new LambdaClient({ region: names.region, ...(endpoint ? { endpoint } : {}), ...(profile ? { profile } : {}) });
+  const own = given ? undefined : new LambdaClient(clientConfig({ region: names.region, endpoint, profile }));
   const lambda = (given ?? own) as LambdaClient;
   try {
     const functions = deployedFunctions(manifest, names);

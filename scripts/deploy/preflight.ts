@@ -23,6 +23,7 @@ import {
 } from "@aws-sdk/client-secrets-manager";
 import { deployedFunctions, loadManifest, type Manifest, resourceNames } from "@bluemoxon/core";
 import { parseCli, parsePairs, runCli, UsageError } from "./cli-args.ts";
+import { clientConfig } from "./deploy-clients.ts";
 
 type SecretSpec = Manifest["secrets"][string];
 
@@ -145,7 +146,7 @@ export async function preflight({
   environment = process.env,
 }: PreflightOptions): Promise<string[]> {
   const names = resourceNames(manifest, { environment: env, region });
-  const secrets = new SecretsManagerClient({ region: names.region, ...(endpoint ? { endpoint } : {}), ...(profile ? { profile } : {}) });
+  const secrets = new SecretsManagerClient(clientConfig({ region: names.region, endpoint, profile }));
   const problems: string[] = [];
 
   for (const [name, hint] of Object.entries(inputs))

@@ -497,10 +497,9 @@ export async function promote(args: string[], log: (line: string) => void = cons
         env: toEnv,
         manifest,
         region,
-        endpoint: to.endpoint,
-        profile: to.profile,
         skipMigrate: Boolean(values["skip-migrate"]),
         log,
+        lambda: to.aws.lambda,
       }).catch((error: Error) => {
         throw new PromotionError(error.message);
       }),

@@ -8,11 +8,11 @@
  *
  * Options: --region (default pipeline.json's), --endpoint (moto in tests), --profile, --manifest.
  */
-import { GetParameterCommand, PutParameterCommand } from "@aws-sdk/client-ssm";
+import { GetParameterCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { loadManifest, type Manifest, resourceNames } from "@bluemoxon/core";
 import { z } from "zod";
 import { parseCli, parsePairs, runCli, UsageError } from "./cli-args.ts";
-import { type AwsTarget, deployClients, unlessMissing } from "./deploy-clients.ts";
+import { type AwsTarget, clientConfig, unlessMissing } from "./deploy-clients.ts";
 
 export const digestUri = /^([^@\s]+)@(sha256:[a-f0-9]{64})$/;
 
@@ -42,29 +42,29 @@ export interface ReleaseTarget extends Partial<AwsTarget> {
 
 function targetOf({ env, manifest = loadManifest(), ...aws }: ReleaseTarget) {
   const names = resourceNames(manifest, { environment: env, region: aws.region });
-  return { manifest, name: releaseParameter(names.prefix), aws: deployClients({ ...aws, region: names.region }) };
+  return { manifest, name: releaseParameter(names.prefix), ssm: new SSMClient(clientConfig({ ...aws, region: names.region })) };
 }
 
 /** Reads `/<prefix>/release`; resolves to undefined when none was written yet. */
 export async function readRelease(target: ReleaseTarget): Promise<ReleaseRecord | undefined> {
-  const { manifest, name, aws } = targetOf(target);
+  const { manifest, name, ssm } = targetOf(target);
   try {
-    const got = await unlessMissing(aws.ssm.send(new GetParameterCommand({ Name: name })));
+    const got = await unlessMissing(ssm.send(new GetParameterCommand({ Name: name })));
     if (!got) return undefined;
     return checkRecord(manifest, JSON.parse(got.Parameter?.Value ?? "null"));
   } finally {
-    aws.destroy();
+    ssm.destroy();
   }
 }
 
 /** Writes `/<prefix>/release` (overwriting); resolves to the record written. */
 export async function writeRelease(target: ReleaseTarget & { sha: string; images: Record<string, string> }): Promise<ReleaseRecord> {
-  const { manifest, name, aws } = targetOf(target);
+  const { manifest, name, ssm } = targetOf(target);
   const record = checkRecord(manifest, { sha: target.sha, images: target.images, recordedAt: new Date().toISOString() });
   try {
-    await aws.ssm.send(new PutParameterCommand({ Name: name, Type: "String", Overwrite: true, Value: JSON.stringify(record) }));
+    await ssm.send(new PutParameterCommand({ Name: name, Type: "String", Overwrite: true, Value: JSON.stringify(record) }));
   } finally {
-    aws.destroy();
+    ssm.destroy();
   }
   return record;
 }

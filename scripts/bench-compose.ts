@@ -18,6 +18,7 @@ import { parseArgs } from "node:util";
 import { loadManifest, repoRoot } from "@bluemoxon/core";
 import { composeSkipReason, startComposeStack } from "../tests/support/compose-stack.ts";
 import { startStack } from "../tests/support/stack.ts";
+import { median } from "./lib/stats.ts";
 
 const { values } = parseArgs({ options: { rounds: { type: "string", default: "3" } }, strict: true });
 const rounds = Math.max(1, Number(values.rounds));
@@ -63,10 +64,6 @@ function e2e(api: string, apiKey: string, listings: string[]): Promise<Result[]>
   });
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const sec = (ms: number) => (ms / 1000).toFixed(1);
 
 /** The eBay fixture's sample listings, as scripts/e2e.mjs finds them. */

@@ -28,6 +28,7 @@ import {
   SQSClient,
 } from "@aws-sdk/client-sqs";
 import { freePort } from "../tests/support/free-port.ts";
+import { median } from "./lib/stats.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const runs = Number(process.env.BENCH_RUNS ?? 3);
@@ -53,12 +54,6 @@ const backends: Backend[] = [
   { name: "emulator", command: (port) => [process.execPath, ["services/emulator/bin/emulator.mjs", "--port", String(port)]] },
   { name: "moto", command: (port) => ["python3", ["-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)]] },
 ];
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 
 function stopChild(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {

@@ -20,6 +20,7 @@ import { parseArgs } from "node:util";
 import { loadManifest, repoRoot } from "@bluemoxon/core";
 import { createBackgroundRemover, defaultThreads } from "../services/worker/src/index.ts";
 import { startStack } from "../tests/support/stack.ts";
+import { median } from "./lib/stats.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: loose reads of the API's and fixtures' JSON in a benchmark script
 type Json = Record<string, unknown> & { [key: string]: any };
@@ -45,10 +46,6 @@ const listings = readdirSync(fixtures)
     }
   });
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const sec = (ms: number) => (ms / 1000).toFixed(2);
 
 const threads = defaultThreads({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(worker.memoryMb) });

@@ -33,6 +33,7 @@ import {
 import { decodeImage } from "../services/worker/src/background/decode-image.ts";
 import { maskIoU } from "../tests/worker/book-scene.ts";
 import { type BenchPhoto, benchPhotos, writeBenchPhotos } from "./bench-worker-photos.ts";
+import { median } from "./lib/stats.ts";
 
 /** Engine configurations that can be benchmarked by name (`engine/<name>`). */
 export const engineVariants: Record<string, BackgroundRemoverOptions> = {
@@ -61,15 +62,6 @@ type Message =
   | { type: "done"; ms: number; cpuMs: number; stages?: Record<string, number> }
   | { type: "peak"; peakRssMb: number };
 type Command = { type: "run"; index: number } | { type: "bare" } | { type: "finish" };
-
-const median = (xs: number[]) => quantile(xs, 0.5);
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return Number.NaN;
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos);
-  return s[lo] + (s[Math.min(lo + 1, s.length - 1)] - s[lo]) * (pos - lo);
-}
 
 /** Peak resident set of this process in KiB: the kernel's high-water mark where there is one. */
 function peakRssKb(): number {

@@ -11,11 +11,11 @@
  * Needs a Docker engine and the pinned images (see docs/compose.md); says so and exits 2 otherwise.
  */
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { loadManifest, repoRoot } from "@bluemoxon/core";
+import { fixtureListingUrls } from "@bluemoxon/ebay-fixture";
 import { composeSkipReason, startComposeStack } from "../tests/support/compose-stack.ts";
 import { startStack } from "../tests/support/stack.ts";
 import { median } from "./lib/stats.ts";
@@ -67,11 +67,7 @@ function e2e(api: string, apiKey: string, listings: string[]): Promise<Result[]>
 const sec = (ms: number) => (ms / 1000).toFixed(1);
 
 /** The eBay fixture's sample listings, as scripts/e2e.mjs finds them. */
-const fixtures = join(repoRoot, "services/ebay-fixture/fixtures");
-const listings = readdirSync(fixtures)
-  .filter((id) => existsSync(join(fixtures, id, "listing.json")))
-  .sort()
-  .map((id) => `https://www.ebay.com/itm/${id}`);
+const listings = fixtureListingUrls(join(repoRoot, "services/ebay-fixture/fixtures"));
 
 interface Measured {
   singles: number[];

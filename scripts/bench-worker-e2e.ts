@@ -12,12 +12,13 @@
  * 15 % of the ceiling.
  */
 import { fork } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { loadManifest, repoRoot } from "@bluemoxon/core";
+import { fixtureItemIds, listingUrl } from "@bluemoxon/ebay-fixture";
 import { createBackgroundRemover, defaultThreads } from "../services/worker/src/index.ts";
 import { startStack } from "../tests/support/stack.ts";
 import { median } from "./lib/stats.ts";
@@ -35,16 +36,14 @@ if (!worker) throw new Error("pipeline.json has no worker function");
 const cores = availableParallelism();
 
 const fixtures = join(repoRoot, "services/ebay-fixture/fixtures");
-const listings = readdirSync(fixtures)
-  .sort()
-  .flatMap((id) => {
-    try {
-      const listing = JSON.parse(readFileSync(join(fixtures, id, "listing.json"), "utf8")) as Json;
-      return [{ id, url: `https://www.ebay.com/itm/${id}`, photo: readFileSync(join(fixtures, id, listing.image.imageUrl)) }];
-    } catch {
-      return [];
-    }
-  });
+const listings = fixtureItemIds(fixtures).flatMap((id) => {
+  try {
+    const listing = JSON.parse(readFileSync(join(fixtures, id, "listing.json"), "utf8")) as Json;
+    return [{ id, url: listingUrl(id), photo: readFileSync(join(fixtures, id, listing.image.imageUrl)) }];
+  } catch {
+    return [];
+  }
+});
 
 const sec = (ms: number) => (ms / 1000).toFixed(2);
 

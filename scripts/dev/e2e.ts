@@ -7,9 +7,10 @@
  *
  * Exits 1 when any listing fails, 2 on a bad command line.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fixtureListingUrls } from "@bluemoxon/ebay-fixture";
 import sharp from "sharp";
 import { chalk } from "zx";
 import { parseCli } from "./parse-cli.ts";
@@ -39,14 +40,6 @@ interface Result {
   width?: number;
   height?: number;
   bytes?: number;
-}
-
-function sampleListings(): string[] {
-  const dir = join(stackRoot, "services/ebay-fixture/fixtures");
-  return readdirSync(dir)
-    .filter((d) => existsSync(join(dir, d, "listing.json")))
-    .sort()
-    .map((id) => `https://www.ebay.com/itm/${id}`);
 }
 
 async function startOwnStack() {
@@ -153,7 +146,7 @@ export async function main(args: string[], env: NodeJS.ProcessEnv = process.env)
     console.error(`--api-key (or API_KEY) is required with --api\n\n${usage}`);
     process.exit(2);
   }
-  const listings = flags.listing?.length ? flags.listing : sampleListings();
+  const listings = flags.listing?.length ? flags.listing : fixtureListingUrls(join(stackRoot, "services/ebay-fixture/fixtures"));
   const own = flags.api ? undefined : await startOwnStack();
   process.once("SIGINT", () => void own?.stop().then(() => process.exit(130)));
   const api = (flags.api ?? own?.api ?? "").replace(/\/$/, "");

@@ -1,6 +1,6 @@
 /** Drives a stack the way the dashboard does: import a fixture listing, follow its job to the end. */
-import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { fixtureListingUrls } from "@bluemoxon/ebay-fixture";
 import { until } from "../../support/until.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: API responses are checked field by field in the tests.
@@ -8,11 +8,7 @@ type Json = Record<string, any>;
 
 /** The eBay fixture's sample listings, as item URLs. */
 export function sampleListings(root: string): string[] {
-  const dir = join(root, "services/ebay-fixture/fixtures");
-  return readdirSync(dir)
-    .filter((d) => existsSync(join(dir, d, "listing.json")))
-    .sort()
-    .map((id) => `https://www.ebay.com/itm/${id}`);
+  return fixtureListingUrls(join(root, "services/ebay-fixture/fixtures"));
 }
 
 export async function call(stack: { api: string; apiKey: string }, method: string, path: string, body?: unknown) {

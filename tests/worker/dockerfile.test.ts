@@ -66,6 +66,7 @@ describe("services/worker/Dockerfile", () => {
       "poller=services/worker/src/poller.ts",
       "handler-child=packages/event-source-mapping/src/handler-child.ts",
       "event-source-mapping=packages/event-source-mapping/src/cli.ts",
+      "cutout=services/worker/src/cutout-cli.ts",
     ]);
     for (const entry of entries) expect(existsSync(join(root, entry.replace(/^[\w-]+=/, "")))).toBe(true);
     // The mapping forks the child entry from next to its own bundle, and runs the bundled handler.
@@ -75,6 +76,7 @@ describe("services/worker/Dockerfile", () => {
     expect(cmd).toBe('CMD ["handler.handler"]');
     expect(readFileSync(join(root, "services/worker/src/handler.ts"), "utf8")).toMatch(/export const handler\b/);
     expect(dockerfile).toMatch(/--entrypoint node \S+ poller\.mjs/);
+    expect(dockerfile).toMatch(/--entrypoint node \S+ cutout\.mjs/);
   });
 
   it("installs the same native module versions as the workspace and points the engine at the copied model", () => {

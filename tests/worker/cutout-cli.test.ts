@@ -3,34 +3,18 @@
  * JSON line with the cold start; bad input and bad configuration refused with a message and an
  * exit code, and no output file left behind. Runs the real model (one load per successful call).
  */
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { repoRoot } from "@bluemoxon/core";
 import { afterAll, describe, expect, it } from "vitest";
+import { runTs } from "../support/run-ts.ts";
 import { alphaOf, bookScene, encodeScene, maskIoU } from "./book-scene.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "bmx-cutout-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function cutout(args: string[], env: Record<string, string> = {}) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "services/worker/src/cutout-cli.ts"), ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, NODE_NO_WARNINGS: "1", ...env },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cutout = (args: string[], env: Record<string, string> = {}) => runTs("services/worker/src/cutout-cli.ts", args, env);
 
 describe("cutout CLI", () => {
   it("writes the cut-out of a photo on plain light paper (IoU ≥ 0.97) and reports its cold start", async () => {

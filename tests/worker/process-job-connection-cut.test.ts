@@ -4,35 +4,18 @@
  * 3.4.9 crashed the process when that happened inside `sql.begin` (porsager/postgres#1208); the
  * worker runs in a child process here so a crash is seen as what it is.
  */
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CuttingProxy, startCuttingProxy } from "../support/cutting-proxy.ts";
+import { runTs } from "../support/run-ts.ts";
 import { createTestDatabase, type TestDatabase, testDatabaseServer } from "../support/test-database.ts";
 import { jobRow, seedJob } from "./support/seed-job.ts";
 
 const child = fileURLToPath(new URL("./support/process-job-child.ts", import.meta.url));
 const { skipReason } = testDatabaseServer();
 
-function runWorker(databaseUrl: string, body: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ["--import", "tsx", child], {
-      env: { ...process.env, DATABASE_URL: databaseUrl, JOB_BODY: body },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    p.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    p.on("error", reject);
-    p.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const runWorker = (databaseUrl: string, body: string) => runTs(child, [], { DATABASE_URL: databaseUrl, JOB_BODY: body });
 
 describe.skipIf(Boolean(skipReason))("processJob with the connection cut inside the completion", () => {
   let db: TestDatabase;

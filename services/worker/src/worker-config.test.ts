@@ -1,6 +1,6 @@
-import { ConfigError } from "@bluemoxon/core";
+import { ConfigError, loadConfig } from "@bluemoxon/core";
 import { describe, expect, it } from "vitest";
-import { loadWorkerConfig } from "./worker-config.ts";
+import { engineConfigSchema, engineOptions, loadWorkerConfig } from "./worker-config.ts";
 
 const base = { PIPELINE_ENV: "local", IMAGE_BUCKET: "b", DATABASE_URL: "postgres://x@127.0.0.1/db" };
 
@@ -43,5 +43,31 @@ describe("loadWorkerConfig", () => {
 
   it("requires a database source", () => {
     expect(() => loadWorkerConfig({ PIPELINE_ENV: "local", IMAGE_BUCKET: "b", DATABASE_HOST: "h" })).toThrow(/DATABASE_URL is required/);
+  });
+});
+
+describe("engineOptions", () => {
+  it("turns the BG_* variables into the engine's and the cut-out's options, the same for the worker and the CLI", () => {
+    const env = {
+      BG_MODEL: "small",
+      BG_MODEL_DIR: "/opt/bg-model",
+      BG_TRIM_PADDING: "8",
+      BG_MAX_OUTPUT_EDGE: "2000",
+      MAX_INPUT_PIXELS: "1000000",
+    };
+    const expected = {
+      remover: { model: "small", memoryArena: false, modelDir: "/opt/bg-model" },
+      output: { trim: { padding: 8 }, maxOutputEdge: 2000, maxInputPixels: 1_000_000 },
+    };
+    expect(engineOptions(loadConfig(engineConfigSchema, env))).toEqual(expected);
+    expect(engineOptions(loadWorkerConfig({ ...base, ...env }))).toEqual(expected);
+  });
+
+  it("keeps the photo's size and framing when nothing is set", () => {
+    expect(engineOptions(loadConfig(engineConfigSchema, {})).output).toEqual({
+      trim: false,
+      maxOutputEdge: undefined,
+      maxInputPixels: 36_000_000,
+    });
   });
 });

@@ -46,6 +46,13 @@ describe("cutout CLI", () => {
     expect(run.stderr).toMatch(/cannot read .*missing\.jpg: ENOENT/);
   });
 
+  it("says which model folder it could not load", async () => {
+    const run = await cutout([join(repoRoot, "package.json"), join(dir, "no-model.png")], { BG_MODEL_DIR: join(dir, "no-such-folder") });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/cannot load the medium model from BG_MODEL_DIR=.*no-such-folder: /);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it("names a bad variable (exit 78) and a bad command line (exit 2, with the usage)", async () => {
     const config = await cutout(["a.jpg", "b.png"], { BG_MODEL: "huge" });
     expect(config.code).toBe(78);

@@ -58,7 +58,15 @@ try {
   fail(1, `cannot read ${photo}: ${errorMessage(error)}`);
 }
 
-const remover = await createBackgroundRemover(config.remover);
+let remover: Awaited<ReturnType<typeof createBackgroundRemover>>;
+try {
+  remover = await createBackgroundRemover(config.remover);
+} catch (error) {
+  fail(
+    1,
+    `cannot load the ${config.remover.model} model${config.remover.modelDir ? ` from BG_MODEL_DIR=${config.remover.modelDir}` : ""}: ${errorMessage(error)}`,
+  );
+}
 let result: Awaited<ReturnType<typeof remover.remove>>;
 try {
   result = await remover.remove(bytes, config.output);

@@ -16,14 +16,30 @@ export interface RunTsResult {
   stderr: string;
 }
 
-/** `script` is absolute or relative to the repository root; `env` is added to this process's. */
-export function runTs(script: string, args: string[] = [], env: Record<string, string | undefined> = {}): Promise<RunTsResult> {
+/**
+ * `script` is absolute or relative to the repository root; `env` is laid over this process's (a
+ * value of `undefined` removes the variable). The child is killed if it has not exited within
+ * `timeoutMs`, and the promise rejects saying so.
+ */
+export function runTs(
+  script: string,
+  args: string[] = [],
+  env: Record<string, string | undefined> = {},
+  timeoutMs = 120_000,
+): Promise<RunTsResult> {
+  const merged = Object.fromEntries(
+    Object.entries({ ...process.env, NODE_NO_WARNINGS: "1", ...env }).filter((e): e is [string, string] => e[1] !== undefined),
+  );
   return new Promise((done, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", resolve(repoRoot, script), ...args], {
       cwd: repoRoot,
-      env: { ...process.env, NODE_NO_WARNINGS: "1", ...env },
+      env: merged,
       stdio: ["ignore", "pipe", "pipe"],
     });
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${script} ${args.join(" ")} did not exit within ${timeoutMs / 1000} s`));
+    }, timeoutMs);
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => {
@@ -32,7 +48,13 @@ export function runTs(script: string, args: string[] = [], env: Record<string, s
     child.stderr.on("data", (d) => {
       stderr += d;
     });
-    child.on("error", reject);
-    child.on("close", (code) => done({ code, stdout, stderr }));
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      done({ code, stdout, stderr });
+    });
   });
 }

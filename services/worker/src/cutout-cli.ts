@@ -6,17 +6,22 @@
  * makes of a photo without a queue, a bucket or a database, and for timing a cold start: process
  * start → first cut-out is the `coldStartMs` it prints (scripts/bench-worker-cold.ts).
  *
- * Prints one JSON line on success: `{ out, width, height, coldStartMs, timings }`.
- * Exits 1 when the photo cannot be read or is refused (the message says why), 2 on a bad command
- * line, 78 on a bad configuration (naming the variable).
+ * The photo is decoded and the output folder checked before the model loads, so a bad photo or a
+ * bad path costs no model load; the cut-out is written to a temporary name and renamed, so a
+ * failure leaves no file. Prints one JSON line on success: `{ out, width, height, coldStartMs, timings }`.
+ * Exits 1 when the photo cannot be read or is refused (the message says why) or the output cannot
+ * be written, 2 on a bad command line, 70 when the engine fails, 78 on a bad configuration (naming
+ * the variable).
  *
  * @example
- * docker run --rm -v "$PWD:/w" --entrypoint node bluemoxon-worker /var/task/cutout.mjs /w/book.jpg /w/book.png
+ * docker run --rm --user "$(id -u):$(id -g)" -v "$PWD:/w" --entrypoint node bluemoxon-worker /var/task/cutout.mjs /w/book.jpg /w/book.png
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { accessSync, constants, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { errorMessage, loadConfig } from "@bluemoxon/core";
+import { errorMessage, loadConfig, PermanentJobError } from "@bluemoxon/core";
 import { createBackgroundRemover } from "./background/background-remover.ts";
+import { decodeImage } from "./background/decode-image.ts";
 import { engineConfigSchema, engineOptions } from "./worker-config.ts";
 
 const usage = `usage: cutout <photo> <out.png>
@@ -57,6 +62,20 @@ try {
 } catch (error) {
   fail(1, `cannot read ${photo}: ${errorMessage(error)}`);
 }
+try {
+  accessSync(dirname(resolve(out)), constants.W_OK);
+} catch (error) {
+  fail(1, `cannot write ${out}: ${errorMessage(error)}`);
+}
+
+const decodeStarted = performance.now();
+let image: Awaited<ReturnType<typeof decodeImage>>;
+try {
+  image = await decodeImage(bytes, config.limits);
+} catch (error) {
+  fail(error instanceof PermanentJobError ? 1 : 70, `${photo}: ${errorMessage(error)}`);
+}
+const decode = performance.now() - decodeStarted;
 
 let remover: Awaited<ReturnType<typeof createBackgroundRemover>>;
 try {
@@ -67,17 +86,21 @@ try {
     `cannot load the ${config.remover.model} model${config.remover.modelDir ? ` from BG_MODEL_DIR=${config.remover.modelDir}` : ""}: ${errorMessage(error)}`,
   );
 }
-let result: Awaited<ReturnType<typeof remover.remove>>;
+let result: Awaited<ReturnType<typeof remover.removeDecoded>>;
 try {
-  result = await remover.remove(bytes, config.output);
+  result = await remover.removeDecoded(image, config.output);
 } catch (error) {
-  fail(1, `${photo}: ${errorMessage(error)}`);
+  fail(70, `background removal of ${photo} failed: ${errorMessage(error)}`);
 }
+const partial = `${out}.${process.pid}.partial`;
 try {
-  writeFileSync(out, result.png);
+  writeFileSync(partial, result.png);
+  renameSync(partial, out);
 } catch (error) {
+  rmSync(partial, { force: true });
   fail(1, `cannot write ${out}: ${errorMessage(error)}`);
 }
 const { width, height, timings } = result;
-process.stdout.write(`${JSON.stringify({ out, width, height, coldStartMs: Math.round(performance.now()), timings })}\n`);
+const line = { out, width, height, coldStartMs: Math.round(performance.now()), timings: { ...timings, decode } };
+process.stdout.write(`${JSON.stringify(line)}\n`);
 await remover.release();

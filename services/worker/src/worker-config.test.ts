@@ -57,17 +57,17 @@ describe("engineOptions", () => {
     };
     const expected = {
       remover: { model: "small", memoryArena: false, modelDir: "/opt/bg-model" },
-      output: { trim: { padding: 8 }, maxOutputEdge: 2000, maxInputPixels: 1_000_000 },
+      output: { trim: { padding: 8 }, maxOutputEdge: 2000 },
+      limits: { maxInputPixels: 1_000_000 },
     };
     expect(engineOptions(loadConfig(engineConfigSchema, env))).toEqual(expected);
     expect(engineOptions(loadWorkerConfig({ ...base, ...env }))).toEqual(expected);
   });
 
   it("keeps the photo's size and framing when nothing is set", () => {
-    expect(engineOptions(loadConfig(engineConfigSchema, {})).output).toEqual({
-      trim: false,
-      maxOutputEdge: undefined,
-      maxInputPixels: 36_000_000,
+    expect(engineOptions(loadConfig(engineConfigSchema, {}))).toMatchObject({
+      output: { trim: false, maxOutputEdge: undefined },
+      limits: { maxInputPixels: 36_000_000 },
     });
   });
 });

@@ -5,6 +5,7 @@
 import { envBool, envInt, loadConfig, optionalString, requiredString } from "@bluemoxon/core";
 import { z } from "zod";
 import type { BackgroundRemoverOptions, RemoveOptions } from "./background/background-remover.ts";
+import type { DecodeLimits } from "./background/decode-image.ts";
 
 const emptyIsUnset = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
 const optionalPositiveInt = () =>
@@ -88,14 +89,21 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
   return loadConfig(workerConfigSchema, env);
 }
 
-/** The engine's options and a cut-out's options, from the BG_* variables (the worker and the CLI alike). */
-export function engineOptions(config: EngineConfig): { remover: BackgroundRemoverOptions; output: RemoveOptions } {
+/**
+ * The engine's options, a cut-out's options and the decoder's limits, from the BG_* variables and
+ * MAX_INPUT_PIXELS (the worker and the CLI alike).
+ */
+export function engineOptions(config: EngineConfig): {
+  remover: BackgroundRemoverOptions;
+  output: Pick<RemoveOptions, "trim" | "maxOutputEdge">;
+  limits: DecodeLimits;
+} {
   return {
     remover: { model: config.BG_MODEL, memoryArena: config.BG_MEMORY_ARENA, modelDir: config.BG_MODEL_DIR },
     output: {
       trim: config.BG_TRIM_PADDING === undefined ? false : { padding: config.BG_TRIM_PADDING },
       maxOutputEdge: config.BG_MAX_OUTPUT_EDGE,
-      maxInputPixels: config.MAX_INPUT_PIXELS,
     },
+    limits: { maxInputPixels: config.MAX_INPUT_PIXELS },
   };
 }

@@ -40,7 +40,11 @@ const { values } = parseArgs({
   },
   strict: true,
 });
-const rounds = Math.max(1, Number(values.rounds));
+const rounds = Number(values.rounds);
+if (!Number.isInteger(rounds) || rounds < 1) {
+  console.error(`--rounds must be a positive integer, got "${values.rounds}"`);
+  process.exit(2);
+}
 const photo = benchPhotos.find((p) => p.name === values.photo);
 if (!photo) throw new Error(`unknown photo ${values.photo}; known: ${benchPhotos.map((p) => p.name).join(", ")}`);
 const cores = availableParallelism();
@@ -52,11 +56,11 @@ await build({
   entryPoints: { cutout: join(repoRoot, "services/worker/src/cutout-cli.ts") },
   bundle: true,
   platform: "node",
-  target: "node20",
+  target: `node${process.versions.node.split(".")[0]}`,
   format: "esm",
   outdir: bundles,
   outExtension: { ".js": ".mjs" },
-  // As services/worker/Dockerfile bundles it.
+  // As services/worker/Dockerfile bundles it (there for the image's Node 22, here for this Node).
   external: ["sharp", "onnxruntime-node"],
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   logLevel: "warning",

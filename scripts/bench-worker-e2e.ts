@@ -13,7 +13,7 @@
  * Targets (issue 14): p50 import → completed ≤ engine time + 1 s; all at once, throughput within
  * 15 % of the ceiling.
  */
-import { fork } from "node:child_process";
+import { execFileSync, fork } from "node:child_process";
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -36,7 +36,15 @@ const { values } = parseArgs({
   },
   strict: true,
 });
-const rounds = Math.max(1, Number(values.rounds));
+const positive = (name: string, value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    console.error(`--${name} must be a positive integer, got "${value}"`);
+    process.exit(2);
+  }
+  return n;
+};
+const rounds = positive("rounds", values.rounds);
 const worker = Object.values(loadManifest().functions).find((f) => f.service === "worker");
 if (!worker) throw new Error("pipeline.json has no worker function");
 const cores = availableParallelism();
@@ -71,8 +79,9 @@ if (values.engine) {
   await new Promise(() => {});
 }
 
-// The batch: the samples, then copies of them under new item ids (same photos, new books).
-const batchSize = Math.max(listings.length, Number(values.batch));
+// The batch: the samples, then copies of them under new item ids (same photos, new books); never
+// fewer than the samples, which the single runs use.
+const batchSize = Math.max(listings.length, positive("batch", values.batch));
 const batchDir = mkdtempSync(join(tmpdir(), "bench-worker-e2e-fixtures-"));
 const batchUrls = Array.from({ length: batchSize }, (_, i) => {
   const source = listings[i % listings.length];
@@ -84,7 +93,12 @@ const batchUrls = Array.from({ length: batchSize }, (_, i) => {
 });
 
 console.error("starting npm start …");
-const stack = await startStack({ timeoutMs: 180_000, env: { EBAY_FIXTURE_DIR: batchDir } });
+// Timing uses the jobs' completedAt: the database's clock, this machine's for PGlite (and for a
+// DATABASE_URL here; one on another host would need its clock in step).
+const stack = await startStack({ timeoutMs: 180_000, env: { EBAY_FIXTURE_DIR: batchDir } }).catch((error) => {
+  rmSync(batchDir, { recursive: true, force: true });
+  throw error;
+});
 // Detached, as npm start's supervisor starts each service: its own session, so its own scheduler
 // autogroup (Linux), like the stack's worker — sharing this process's group would starve it.
 const child = fork(fileURLToPath(import.meta.url), ["--engine"], {
@@ -144,7 +158,18 @@ async function engine(index: number): Promise<{ ms: number; cpuMs: number }> {
 const single: Record<string, number[]> = Object.fromEntries(listings.map((l) => [l.id, []]));
 const alone: Record<string, { ms: number; cpuMs: number }[]> = Object.fromEntries(listings.map((l) => [l.id, []]));
 const batches: number[] = [];
-/** CPU seconds of each of the stack's process groups (a service and its children), from /proc (Linux). */
+const ticksPerSecond = (() => {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+/**
+ * CPU seconds of each of the stack's process groups (a service and its children), from /proc
+ * (Linux; elsewhere nothing). Counts processes alive at the reading: a child that exits during a
+ * batch takes its CPU with it (none does in a healthy run: the handler processes stay warm).
+ */
 function stackCpu(): Record<string, number> {
   const groups = new Map(Object.entries(stack.pids).map(([name, pid]) => [pid, name]));
   const cpu: Record<string, number> = Object.fromEntries([...groups.values()].map((name) => [name, 0]));
@@ -157,9 +182,10 @@ function stackCpu(): Record<string, number> {
   for (const pid of pids) {
     try {
       // Fields after the command's closing parenthesis: state ppid pgrp … utime(14) stime(15), in ticks.
-      const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       const name = groups.get(Number(f[2]));
-      if (name) cpu[name] += (Number(f[11]) + Number(f[12])) / 100;
+      if (name) cpu[name] += (Number(f[11]) + Number(f[12])) / ticksPerSecond;
     } catch {}
   }
   return cpu;

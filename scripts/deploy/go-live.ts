@@ -47,7 +47,7 @@ export interface GoLiveOptions {
   profile?: string;
   skipMigrate?: boolean;
   log?: (line: string) => void;
-  /** A Lambda client to use instead of one built from region/endpoint/profile (tests). */
+  /** A Lambda client to use instead of one built from region/endpoint/profile (promote passes its own; tests a fake). */
   lambda?: Pick<LambdaClient, "send">;
 }
 

@@ -12,7 +12,6 @@
  */
 import { spawn } from "node:child_process";
 import { availableParallelism, loadavg } from "node:os";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { loadManifest, repoRoot } from "@bluemoxon/core";
 import { fixtureListingUrls } from "@bluemoxon/ebay-fixture";
@@ -67,7 +66,7 @@ function e2e(api: string, apiKey: string, listings: string[]): Promise<Result[]>
 const sec = (ms: number) => (ms / 1000).toFixed(1);
 
 /** The eBay fixture's sample listings, as scripts/e2e.mjs finds them. */
-const listings = fixtureListingUrls(join(repoRoot, "services/ebay-fixture/fixtures"));
+const listings = fixtureListingUrls();
 
 interface Measured {
   singles: number[];

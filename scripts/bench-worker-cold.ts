@@ -29,6 +29,7 @@ import { repoRoot } from "@bluemoxon/core";
 import { build } from "esbuild";
 import { dockerEngineProblem, run } from "../tests/support/docker.ts";
 import { benchPhotos, writeBenchPhotos } from "./bench-worker-photos.ts";
+import { positiveInt } from "./dev/parse-cli.ts";
 import { median } from "./lib/stats.ts";
 
 const { values } = parseArgs({
@@ -40,11 +41,7 @@ const { values } = parseArgs({
   },
   strict: true,
 });
-const rounds = Number(values.rounds);
-if (!Number.isInteger(rounds) || rounds < 1) {
-  console.error(`--rounds must be a positive integer, got "${values.rounds}"`);
-  process.exit(2);
-}
+const rounds = positiveInt("rounds", values.rounds);
 const photo = benchPhotos.find((p) => p.name === values.photo);
 if (!photo) throw new Error(`unknown photo ${values.photo}; known: ${benchPhotos.map((p) => p.name).join(", ")}`);
 const cores = availableParallelism();

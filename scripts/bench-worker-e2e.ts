@@ -19,10 +19,11 @@ import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { loadManifest, repoRoot } from "@bluemoxon/core";
-import { fixtureItemIds, listingUrl } from "@bluemoxon/ebay-fixture";
+import { loadManifest } from "@bluemoxon/core";
+import { defaultFixturesDir, fixtureItemIds, listingUrl } from "@bluemoxon/ebay-fixture";
 import { createBackgroundRemover, defaultThreads } from "../services/worker/src/index.ts";
 import { startStack } from "../tests/support/stack.ts";
+import { positiveInt } from "./dev/parse-cli.ts";
 import { median } from "./lib/stats.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: loose reads of the API's and fixtures' JSON in a benchmark script
@@ -36,20 +37,12 @@ const { values } = parseArgs({
   },
   strict: true,
 });
-const positive = (name: string, value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) {
-    console.error(`--${name} must be a positive integer, got "${value}"`);
-    process.exit(2);
-  }
-  return n;
-};
-const rounds = positive("rounds", values.rounds);
+const rounds = positiveInt("rounds", values.rounds);
 const worker = Object.values(loadManifest().functions).find((f) => f.service === "worker");
 if (!worker) throw new Error("pipeline.json has no worker function");
 const cores = availableParallelism();
 
-const fixtures = join(repoRoot, "services/ebay-fixture/fixtures");
+const fixtures = defaultFixturesDir;
 const listings = fixtureItemIds(fixtures).flatMap((id) => {
   try {
     const listing = JSON.parse(readFileSync(join(fixtures, id, "listing.json"), "utf8")) as Json;
@@ -81,7 +74,7 @@ if (values.engine) {
 
 // The batch: the samples, then copies of them under new item ids (same photos, new books); never
 // fewer than the samples, which the single runs use.
-const batchSize = Math.max(listings.length, positive("batch", values.batch));
+const batchSize = Math.max(listings.length, positiveInt("batch", values.batch));
 const batchDir = mkdtempSync(join(tmpdir(), "bench-worker-e2e-fixtures-"));
 const batchUrls = Array.from({ length: batchSize }, (_, i) => {
   const source = listings[i % listings.length];

@@ -24,6 +24,16 @@ export function parseCli<T extends NonNullable<ParseArgsConfig["options"]>>(args
   }
 }
 
+/** A flag's value as a positive integer, or the error on stderr and exit 2 (as for a bad flag). */
+export function positiveInt(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    console.error(`--${flag} must be a positive integer, got "${value}"`);
+    process.exit(2);
+  }
+  return n;
+}
+
 /** The arguments after the script, whether it was run by zx, by node, or through an `.mjs` shim. */
 export function scriptArgs(argv: string[], scriptPath: string): string[] {
   const at = argv.findIndex((a, i) => i > 0 && resolve(a) === scriptPath);

@@ -43,7 +43,7 @@ export class IamGate implements IamApi {
   constructor(options: IamOptions | undefined) {
     this.enforce = options?.enforce ?? false;
     for (const p of options?.principals ?? []) this.byKey.set(p.accessKeyId, p);
-    const admin = options?.principals.find((p) => p.admin);
+    const admin = options?.principals.find((p) => p.admin === true);
     if (admin) {
       this.adminCredentials = { accessKeyId: admin.accessKeyId, secretAccessKey: admin.secretAccessKey };
     } else {

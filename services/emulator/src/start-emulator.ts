@@ -21,6 +21,7 @@ import { SnapshotWriter } from "./persistence/snapshot-writer.ts";
 import { S3Protocol } from "./s3/s3-protocol.ts";
 import { SecretsProtocol } from "./secrets/secrets-protocol.ts";
 import { SqsProtocol } from "./sqs/sqs-protocol.ts";
+import { wireRecord } from "./wire-record.ts";
 
 /** Core's logger: the emulator logs like every other process of the project. */
 export type EmulatorLog = Logger;
@@ -173,7 +174,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       const q = target.indexOf("?");
       const rawPath = q < 0 ? target : target.slice(0, q);
       const rawQuery = q < 0 ? "" : target.slice(q + 1);
-      const headers: Record<string, string> = {};
+      const headers: Record<string, string> = wireRecord();
       for (const [k, v] of Object.entries(raw.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(",") : v;
       const req: EmulatorRequest = {
         method: raw.method ?? "GET",

@@ -7,6 +7,7 @@ import type { EmulatedService, ServiceContext, ServiceErrors } from "../emulated
 import { AwsServiceError } from "../errors.ts";
 import type { EmulatorRequest, HttpReply } from "../http-reply.ts";
 import type { ServiceCall } from "../service-call.ts";
+import { parseWireJson, wireRecord } from "../wire-record.ts";
 import { SecretsService } from "./secrets-service.ts";
 import { isExpired, SecretsStore } from "./secrets-store.ts";
 
@@ -78,11 +79,14 @@ export class SecretsProtocol implements EmulatedService {
     const operation = req.headers["x-amz-target"].slice(prefix.length);
     let input: Input;
     try {
-      input = req.body.length ? JSON.parse(req.body.toString("utf8")) : {};
+      input = (req.body.length ? parseWireJson(req.body.toString("utf8")) : wireRecord()) as Input;
     } catch {
       throw new AwsServiceError("SerializationException", "Request body is not valid JSON.", 400);
     }
-    const run = operations[operation];
+    if (input === null || typeof input !== "object" || Array.isArray(input) || typeof input === "string") {
+      throw new AwsServiceError("SerializationException", "Request body must be a JSON object.", 400);
+    }
+    const run = Object.hasOwn(operations, operation) ? operations[operation] : undefined;
     if (!run) throw new AwsServiceError("UnknownOperationException", `Unknown operation ${operation}`, 400);
     const id: unknown = operation === "CreateSecret" ? input.Name : input.SecretId;
     const found = this.state.lookup(id);

@@ -45,6 +45,9 @@ const signatureCodes: Record<string, string> = {
   RequestExpired: "InvalidSignatureException",
 };
 const prefix = "secretsmanager.";
+/** A secret value is at most 64 KiB; JSON may escape each character as six bytes (`\u0001`). Other calls are small. */
+const valueOperations = new Set(["CreateSecret", "PutSecretValue", "UpdateSecret", "PutResourcePolicy"]);
+const bodyLimits = { value: 6 * 64 * 1024 + 16 * 1024, other: 64 * 1024 };
 
 export class SecretsProtocol implements EmulatedService {
   readonly name = "secretsmanager" as const;
@@ -56,6 +59,7 @@ export class SecretsProtocol implements EmulatedService {
     signature: (code, message) =>
       code === "AccessDenied" ? this.errors.accessDenied(message) : new AwsServiceError(signatureCodes[code] ?? code, message, 400),
     fault: (code, status, message) => new AwsServiceError(code, message, status),
+    tooLarge: (limit) => new AwsServiceError("RequestEntityTooLarge", `The request body is larger than ${limit} bytes.`, 413),
   };
 
   constructor(context: ServiceContext) {
@@ -65,6 +69,10 @@ export class SecretsProtocol implements EmulatedService {
 
   accepts(req: EmulatorRequest): boolean {
     return req.headers["x-amz-target"]?.startsWith(prefix) ?? false;
+  }
+
+  bodyLimit(req: EmulatorRequest): number {
+    return valueOperations.has(req.headers["x-amz-target"].slice(prefix.length)) ? bodyLimits.value : bodyLimits.other;
   }
 
   renderError(_req: EmulatorRequest, error: AwsServiceError): HttpReply {

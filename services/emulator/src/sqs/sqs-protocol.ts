@@ -49,6 +49,15 @@ const batchAction: Record<string, string> = {
   ChangeMessageVisibilityBatch: "ChangeMessageVisibility",
 };
 const xmlns = "http://queue.amazonaws.com/doc/2012-11-05/";
+const KiB = 1024;
+const MiB = 1024 * KiB;
+/**
+ * Body caps. A message is at most 1 MiB (MaximumMessageSize's maximum), a batch's messages
+ * together too; JSON escapes a body's tab, newline and quote characters as two bytes, form
+ * encoding any byte as three; 64 KiB covers the other members and message attributes.
+ */
+const bodyLimits = { jsonMessages: 2 * MiB + 64 * KiB, json: 256 * KiB, query: 3 * MiB + 64 * KiB };
+const messageOperations = new Set(["SendMessage", "SendMessageBatch"]);
 const signatureStatus: Record<string, number> = { RequestExpired: 400 };
 
 export class SqsProtocol implements EmulatedService {
@@ -59,6 +68,7 @@ export class SqsProtocol implements EmulatedService {
     accessDenied: (message) => sqsError("AccessDenied", message, 403),
     signature: (code, message) => sqsError(code, message, code === "AccessDenied" ? 403 : (signatureStatus[code] ?? 403)),
     fault: (code, status, message) => sqsError(code, message, status),
+    tooLarge: (limit) => sqsError("RequestEntityTooLarge", `The request body is larger than ${limit} bytes.`, 413),
   };
 
   constructor(private readonly context: ServiceContext) {
@@ -73,14 +83,25 @@ export class SqsProtocol implements EmulatedService {
     this.service.close();
   }
 
+  /**
+   * From the headers alone (the body is read after authentication): a JSON target, an `Action`
+   * in the query, or a form POST with no query (S3's POSTs all name a sub-resource in theirs).
+   */
   accepts(req: EmulatorRequest): boolean {
     const target = req.headers["x-amz-target"];
     if (target) return target.startsWith("AmazonSQS.");
     if (req.query.has("Action")) return true;
     return (
-      (req.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded") &&
-      /(^|&)Action=/.test(req.body.toString("latin1", 0, 4096))
+      req.method === "POST" &&
+      req.rawQuery === "" &&
+      (req.headers["content-type"] ?? "").toLowerCase().startsWith("application/x-www-form-urlencoded")
     );
+  }
+
+  bodyLimit(req: EmulatorRequest): number {
+    const target = req.headers["x-amz-target"];
+    if (!target) return bodyLimits.query;
+    return messageOperations.has(target.slice("AmazonSQS.".length)) ? bodyLimits.jsonMessages : bodyLimits.json;
   }
 
   renderError(req: EmulatorRequest, error: AwsServiceError): HttpReply {

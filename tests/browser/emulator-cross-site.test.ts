@@ -126,10 +126,11 @@ describe.skipIf(skipReason)("a cross-site page against the emulator, in Chromium
       async ({ urls }) => {
         const tries: string[] = [];
         for (const url of urls) {
-          for (const headers of [
+          const variants: Record<string, string>[] = [
             { "content-type": "text/plain" },
             { "content-type": "text/plain", "x-amz-target": "secretsmanager.GetSecretValue" },
-          ]) {
+          ];
+          for (const headers of variants) {
             try {
               const res = await fetch(url, { method: "POST", headers, body: '{"SecretId":"api-key"}' });
               tries.push(`${res.status} ${await res.text()}`);

@@ -6,6 +6,7 @@
 import type { EmulatedService, ServiceContext, ServiceErrors } from "../emulated-service.ts";
 import { AwsServiceError } from "../errors.ts";
 import type { EmulatorRequest, HttpReply } from "../http-reply.ts";
+import { checkJsonShape } from "../json-shape.ts";
 import type { ServiceCall } from "../service-call.ts";
 import { parseWireJson, wireRecord } from "../wire-record.ts";
 import { SecretsService } from "./secrets-service.ts";
@@ -106,11 +107,14 @@ export class SecretsProtocol implements EmulatedService {
       operation,
       resource: typeof id === "string" ? (existing?.name ?? id) : undefined,
       authorizations: [{ action: `secretsmanager:${operation}`, resource }],
-      run: () => ({
-        status: 200,
-        headers: { "content-type": "application/x-amz-json-1.1" },
-        body: JSON.stringify(run(this.service, input, pendingArn)),
-      }),
+      run: async () => {
+        await checkJsonShape("secretsmanager", operation, input);
+        return {
+          status: 200,
+          headers: { "content-type": "application/x-amz-json-1.1" },
+          body: JSON.stringify(run(this.service, input, pendingArn)),
+        };
+      },
     };
   }
 }

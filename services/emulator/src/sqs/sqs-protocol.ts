@@ -6,6 +6,7 @@
 import type { EmulatedService, ServiceContext, ServiceErrors } from "../emulated-service.ts";
 import { type AwsServiceError, AwsServiceError as ServiceError } from "../errors.ts";
 import type { EmulatorRequest, HttpReply } from "../http-reply.ts";
+import { checkJsonShape } from "../json-shape.ts";
 import type { ServiceCall } from "../service-call.ts";
 import { parseWireJson, prototypeKeys, wireRecord } from "../wire-record.ts";
 import { escapeXml, toXml, type XmlNode } from "../xml.ts";
@@ -147,6 +148,7 @@ export class SqsProtocol implements EmulatedService {
       resource: queueName,
       authorizations: [{ action: `sqs:${batchAction[operation] ?? operation}`, resource: arn }],
       run: async (principal) => {
+        if (json) await checkJsonShape("sqs", operation, input);
         const output = await run(this.service, input, principal);
         return json
           ? { status: 200, headers: { "content-type": "application/x-amz-json-1.0" }, body: JSON.stringify(output) }

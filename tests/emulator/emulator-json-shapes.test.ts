@@ -24,6 +24,14 @@ beforeAll(async () => {
 afterAll(() => emulator.close());
 
 describe("wrongly typed JSON members", () => {
+  it("a null member is an absent one (fuzz: PutSecretValue with ClientRequestToken null answered 500)", async () => {
+    expect((await call("secretsmanager.CreateSecret", "1.1", '{"Name":"n","SecretString":"a"}')).status).toBe(200);
+    const put = await call("secretsmanager.PutSecretValue", "1.1", '{"SecretId":"n","ClientRequestToken":null,"SecretString":"b"}');
+    expect(put.status).toBe(200);
+    const sqs = await call("AmazonSQS.SendMessage", "1.0", JSON.stringify({ QueueUrl: queueUrl, MessageBody: "m", DelaySeconds: null }));
+    expect(sqs.status).toBe(200);
+  });
+
   it.each([
     ["AmazonSQS.GetQueueAttributes", () => ({ QueueUrl: queueUrl, AttributeNames: {} }), "AttributeNames must be a list."],
     ["AmazonSQS.DeleteMessageBatch", () => ({ QueueUrl: queueUrl, Entries: [null] }), "Entries[0] must be a value."],

@@ -24,14 +24,13 @@ export function wireRecord<T = unknown>(entries?: Iterable<readonly [string, T]>
   return record;
 }
 
-/** `JSON.parse`, with every object a wire record. */
+/**
+ * `JSON.parse`, with every object a wire record and members whose value is `null` left out, as
+ * AWS's JSON protocols read them (a `null` list element stays, for the shape check to refuse).
+ */
 export function parseWireJson(text: string): unknown {
-  return JSON.parse(text, (_key, value: unknown) =>
-    value !== null && typeof value === "object" && !Array.isArray(value) ? Object.setPrototypeOf(value, inert) : value,
-  );
-}
-
-/** Whether `record` has its own `key` (wire records inherit nothing, plain objects do). */
-export function hasKey(record: object, key: string): boolean {
-  return Object.hasOwn(record, key);
+  return JSON.parse(text, function (this: unknown, _key, value: unknown) {
+    if (value === null) return Array.isArray(this) ? null : undefined;
+    return typeof value === "object" && !Array.isArray(value) ? Object.setPrototypeOf(value, inert) : value;
+  });
 }

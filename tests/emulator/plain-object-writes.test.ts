@@ -53,6 +53,7 @@ describe("input-fed writes onto plain objects", () => {
       "tree[key] = value;",
       "Object.assign(queue.tags, input.Tags);",
       "const ok: Record<string, string> = {};",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: source text the lint reads, not a template.
       "ok[`x-amz-meta-${k}`] = v;",
       'ok["fixed"] = v;',
     ].join("\n");

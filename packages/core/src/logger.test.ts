@@ -1,4 +1,6 @@
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { describe, expect, it } from "vitest";
+import { resolveDatabaseUrl } from "./db.ts";
 import { createLogger } from "./logger.ts";
 
 function capture(level: "debug" | "info" = "debug") {
@@ -85,6 +87,39 @@ describe("logger", () => {
       log.info("deep", { node, cyclic });
       expect(JSON.stringify(parsed()[0])).not.toContain("deep-secret-7");
       expect(parsed()[0].cyclic.self).toBe("[Circular]");
+    });
+  });
+
+  describe("redaction gaps (issue 25)", () => {
+    it("masks a URL password with a quote in it, registered or not, raw or as a URL serialises it", () => {
+      const lines: string[] = [];
+      const registered = "it's-Pg(pass)!";
+      const log = createLogger({
+        write: (l) => lines.push(l),
+        env: { DATABASE_URL: `postgres://app:${encodeURIComponent(registered)}@db:5432/app` },
+      });
+      const unregistered = "o'brien-9911";
+      log.error("pool error", {
+        raw: `postgresql://other:${unregistered}@db/x`,
+        parsed: new URL(`postgres://app:${encodeURIComponent(registered)}@db/app`).href,
+        detail: `password ${registered} refused`,
+      });
+      // Before: "o'brien-9911" left raw (the URL pattern stopped at the quote), "it%27s-Pg%28pass%29!" left as a URL prints it.
+      expect(lines[0]).not.toMatch(/o'brien|9911|it's|it%27s|Pg%28pass|pass\)/);
+      expect(lines[0]).toContain("postgresql://other:[REDACTED]@db/x");
+    });
+
+    it("masks the Aurora password resolveDatabaseUrl read, in loggers made before it", async () => {
+      const lines: string[] = [];
+      const log = createLogger({ write: (l) => lines.push(l), env: {} });
+      const password = "aurora-Secret-5521";
+      const secrets = {
+        send: async () => ({ SecretString: JSON.stringify({ username: "app", password }) }),
+      } as unknown as SecretsManagerClient;
+      const url = await resolveDatabaseUrl({ DATABASE_SECRET_ARN: "arn:x", DATABASE_HOST: "db.example", DATABASE_NAME: "bm" }, secrets);
+      log.error("connect failed", { detail: `password authentication failed (${password})`, host: new URL(url).host });
+      expect(lines[0]).toContain("db.example");
+      expect(lines[0]).not.toContain(password);
     });
   });
 });

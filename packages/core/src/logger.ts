@@ -4,7 +4,9 @@
  * values registered with `redactValue()` (API keys, passwords read at start) are masked
  * wherever they appear, even inside messages and error text, raw, JSON-, URL- or form-encoded.
  * The password of any URL with credentials (`postgres://user:password@host`) is masked too,
- * and the one of `DATABASE_URL` is registered when the logger is created.
+ * and the one of `DATABASE_URL` is registered when the logger is created. A secret read later
+ * by code that holds no logger (the Aurora password `resolveDatabaseUrl` fetches) is registered
+ * for every logger of the process with `redactEverywhere()`.
  */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 const levels: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -40,8 +42,50 @@ function serializeError(error: Error): Record<string, unknown> {
   };
 }
 
-// The password part of `scheme://user:password@`, in any text.
-const urlPassword = /([a-z][a-z0-9+.-]*:\/\/[^\s:/@"'?#]*:)([^\s@"'/?#]+)@/gi;
+// The password part of `scheme://user:password@`, in any text. A quote may be part of a password
+// (encodeURIComponent leaves `'` as it is); the password ends at the last `@` before a space, `/`, `?` or `#`.
+const urlPassword = /([a-z][a-z0-9+.-]*:\/\/[^\s:/@"'?#]*:)([^\s/?#"]*[^\s@/?#"])@/gi;
+
+/** Secrets every logger of this process masks (see `redactEverywhere`). */
+const processSecrets = new Set<string>();
+
+/** The forms a value takes in log text: raw, JSON-escaped, percent-encoded (both ways URLs do it), form-encoded. */
+function encodedForms(value: string): string[] {
+  const component = encodeURIComponent(value);
+  // WHATWG URL serialisation of a password percent-encodes what encodeURIComponent leaves (', !, (, ), *).
+  const userinfo = new URL("x://h");
+  userinfo.password = value;
+  const strict = component.replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return [
+    value,
+    JSON.stringify(value).slice(1, -1),
+    component,
+    component.replace(/%20/g, "+"),
+    strict,
+    userinfo.password,
+    new URLSearchParams({ v: value }).toString().slice(2),
+  ];
+}
+
+/** Adds `value`'s forms to `set`, longest first, so a form that contains another is masked whole. */
+function addSecret(set: Set<string>, value: string | undefined): void {
+  // Short values would mask ordinary words; real keys and passwords are longer.
+  if (!value || value.length < 6) return;
+  for (const form of encodedForms(value)) set.add(form);
+  const sorted = [...set].sort((a, b) => b.length - a.length);
+  set.clear();
+  for (const form of sorted) set.add(form);
+}
+
+/**
+ * Masks `value` in every logger of this process, present and future: for secrets read by code
+ * that has no logger at hand.
+ * @example
+ * redactEverywhere(creds.password);
+ */
+export function redactEverywhere(value: string | undefined): void {
+  addSecret(processSecrets, value);
+}
 
 /** Secret-named fields masked at any depth (`secret`: under such a key, every value is); cycles cut. */
 function redact(value: unknown, secret = false, ancestors: object[] = []): unknown {
@@ -90,6 +134,7 @@ function build(level: LogLevel, options: LoggerOptions, context: Record<string, 
     if (levels[lvl] < min) return;
     let line = JSON.stringify(redact({ time: new Date().toISOString(), level: lvl, ...context, message, ...fields }));
     for (const s of secrets) line = line.split(s).join("[REDACTED]");
+    for (const s of processSecrets) line = line.split(s).join("[REDACTED]");
     line = line.replace(urlPassword, "$1[REDACTED]@");
     write(line);
   };
@@ -101,22 +146,7 @@ function build(level: LogLevel, options: LoggerOptions, context: Record<string, 
     error: (m, f) => emit("error", m, f),
     child: (extra) => build(level, options, { ...context, ...extra }, secrets),
     redactValue(value) {
-      // Short values would mask ordinary words; real keys and passwords are longer.
-      if (value && value.length >= 6) {
-        const url = encodeURIComponent(value);
-        // Longest first, so a form that contains another is masked whole.
-        const forms = [
-          value,
-          JSON.stringify(value).slice(1, -1),
-          url,
-          url.replace(/%20/g, "+"),
-          new URLSearchParams({ v: value }).toString().slice(2),
-        ];
-        for (const form of forms) secrets.add(form);
-        const sorted = [...secrets].sort((a, b) => b.length - a.length);
-        secrets.clear();
-        for (const form of sorted) secrets.add(form);
-      }
+      addSecret(secrets, value);
     },
   };
 }

@@ -6,8 +6,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { type HttpReply, jsonReply } from "./http-reply.ts";
-
-const loopbackHosts = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+import { LoopbackHosts } from "./loopback-hosts.ts";
 
 export interface AdminGateOptions {
   /** Random (32 bytes, base64url) when unset. */
@@ -19,20 +18,19 @@ export interface AdminGateOptions {
 export class AdminGate {
   readonly token: string;
   private readonly digest: Buffer;
-  private readonly hosts: Set<string>;
+  private readonly hosts: LoopbackHosts;
 
   constructor(options: AdminGateOptions = {}) {
     if (options.token !== undefined && options.token.length < 16) throw new TypeError("the admin token must be at least 16 characters");
     this.token = options.token ?? randomBytes(32).toString("base64url");
     this.digest = sha256(this.token);
-    this.hosts = new Set(loopbackHosts);
-    if (options.host && options.host !== "0.0.0.0" && options.host !== "::") this.hosts.add(options.host.toLowerCase());
+    this.hosts = new LoopbackHosts(options.host);
   }
 
   /** The refusal to send, or undefined when the request may proceed. */
   refuse(headers: Record<string, string>): HttpReply | undefined {
     if (headers.origin !== undefined) return jsonReply(403, { error: "cross-origin requests to /_emulator/ are refused" });
-    if (!this.hosts.has(hostName(headers.host ?? ""))) return jsonReply(403, { error: "/_emulator/ answers loopback host names only" });
+    if (!this.hosts.allows(headers.host)) return jsonReply(403, { error: "/_emulator/ answers loopback host names only" });
     const presented = /^Bearer (.+)$/.exec(headers.authorization ?? "")?.[1];
     if (presented === undefined || !timingSafeEqual(sha256(presented), this.digest)) {
       const reply = jsonReply(401, { error: "/_emulator/ needs authorization: Bearer <the emulator's admin token>" });
@@ -40,13 +38,6 @@ export class AdminGate {
     }
     return undefined;
   }
-}
-
-function hostName(host: string): string {
-  const h = host.trim().toLowerCase();
-  if (h.startsWith("[")) return h.slice(0, h.indexOf("]") + 1);
-  const colon = h.lastIndexOf(":");
-  return colon >= 0 && h.indexOf(":") === colon ? h.slice(0, colon) : h;
 }
 
 function sha256(value: string): Buffer {

@@ -2,12 +2,29 @@
  * `npm run emulator -- --port 4566 --data-dir .data/emulator --manifest pipeline.json --no-iam`
  * Prints `emulator ready <url>` once listening; stops cleanly on SIGINT/SIGTERM.
  */
-import { parseArgs } from "node:util";
 import { createLogger } from "../../../packages/core/src/logger.ts";
+// The scripts' one parser: --help prints the usage (exit 0); an unknown flag prints it on stderr (exit 2).
+import { parseCli } from "../../../scripts/dev/parse-cli.ts";
 import { startEmulator } from "./start-emulator.ts";
 
-const { values } = parseArgs({
-  options: {
+const usage = `Usage: npm run emulator -- [options]
+
+The embedded AWS (SQS, S3, Secrets Manager) on one port. Prints "emulator ready <url>".
+
+Options:
+  --port N            port to listen on (EMULATOR_PORT; default 4566; 0 = a free port)
+  --host HOST         address to listen on (default 127.0.0.1)
+  --data-dir DIR      persist state here (EMULATOR_DATA_DIR; memory only when unset)
+  --manifest FILE     provision queues, buckets and secrets from this pipeline.json
+  --environment NAME  environment of the manifest's resource names (PIPELINE_ENV; default local)
+  --region REGION     default us-east-1
+  --iam / --no-iam    enforce SigV4 signatures and IAM (default off: the CLI has no principals)
+  --verbose           debug logs on stderr
+  -h, --help          this text`;
+
+const values = parseCli(
+  process.argv.slice(2),
+  {
     port: { type: "string" },
     host: { type: "string" },
     "data-dir": { type: "string" },
@@ -18,7 +35,8 @@ const { values } = parseArgs({
     iam: { type: "boolean" },
     verbose: { type: "boolean" },
   },
-});
+  usage,
+);
 
 const portText = values.port ?? process.env.EMULATOR_PORT ?? "4566";
 const port = Number(portText);

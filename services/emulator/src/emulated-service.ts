@@ -17,6 +17,8 @@ export interface ServiceErrors {
   signature(code: SignatureErrorCode, message: string): AwsServiceError;
   /** An injected fault's error. */
   fault(code: string, status: number, message: string): AwsServiceError;
+  /** A request body larger than `limit` bytes (`size` when its length was declared). */
+  tooLarge(limit: number, size?: number): AwsServiceError;
 }
 
 export interface ServiceState<T = unknown> {
@@ -30,6 +32,17 @@ export interface EmulatedService {
   readonly name: ServiceName;
   /** Whether the request is for this service (services are asked in order; S3 answers the rest). */
   accepts(req: EmulatorRequest): boolean;
+  /**
+   * The largest body this request may carry, in bytes, from its headers alone (the body is not
+   * read yet): the operation's documented maximum plus its encoding. Larger bodies are refused unread.
+   */
+  bodyLimit(req: EmulatorRequest): number;
+  /**
+   * How a request from a web page (it carries an `Origin`) is answered, from its headers alone: the
+   * CORS headers to add, or the refusal. A service without it has no CORS (SQS, Secrets Manager):
+   * every such request is refused.
+   */
+  crossOrigin?(req: EmulatorRequest, preflight: boolean): Promise<Record<string, string> | AwsServiceError>;
   /** Pure: reads the request, changes no state. Throws only `AwsServiceError`s, which `renderError` shows. */
   route(req: EmulatorRequest): ServiceCall;
   renderError(req: EmulatorRequest, error: AwsServiceError): HttpReply;

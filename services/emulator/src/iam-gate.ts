@@ -43,7 +43,7 @@ export class IamGate implements IamApi {
   constructor(options: IamOptions | undefined) {
     this.enforce = options?.enforce ?? false;
     for (const p of options?.principals ?? []) this.byKey.set(p.accessKeyId, p);
-    const admin = options?.principals.find((p) => p.admin);
+    const admin = options?.principals.find((p) => p.admin === true);
     if (admin) {
       this.adminCredentials = { accessKeyId: admin.accessKeyId, secretAccessKey: admin.secretAccessKey };
     } else {
@@ -72,6 +72,27 @@ export class IamGate implements IamApi {
     const auth = req.headers.authorization;
     const credential = auth ? /Credential=([^/,\s]+)/.exec(auth)?.[1] : req.query.get("X-Amz-Credential")?.split("/")[0];
     return credential || undefined;
+  }
+
+  /**
+   * Before the body is read, from the headers alone: refuses an unsigned request and an unknown
+   * access key, and verifies the whole signature when the payload's hash is declared (S3 always
+   * declares it, or signs UNSIGNED-PAYLOAD; SQS and Secrets Manager sign the body itself, which
+   * `check` verifies once the capped body is in).
+   */
+  precheck(req: EmulatorRequest, errors: ServiceErrors): void {
+    if (!this.enforce) return;
+    const key = IamGate.accessKeyOf(req);
+    if (key === undefined) throw errors.signature("MissingAuthenticationToken", "Request is missing Authentication Token");
+    if (!this.byKey.has(key)) throw errors.signature("InvalidClientTokenId", "The security token included in the request is invalid.");
+    const declared = req.headers["x-amz-content-sha256"] ?? req.query.get("X-Amz-Content-Sha256") ?? undefined;
+    const presignedS3 = req.query.get("X-Amz-Credential")?.split("/")[3] === "s3";
+    if (declared === undefined && !presignedS3) return;
+    const verified = verifyRequestSignature(
+      { method: req.method, rawPath: req.rawPath, rawQuery: req.rawQuery, headers: req.headers, payloadHash: declared ?? "" },
+      (id) => this.byKey.get(id)?.secretAccessKey,
+    );
+    if (!verified.ok) throw errors.signature(verified.code, verified.message);
   }
 
   /** Throws the service's own error when the request is unsigned, wrongly signed or not allowed. Returns the caller's access key id. */

@@ -12,15 +12,19 @@ import type { Manifest, Provisioned } from "@bluemoxon/core";
 // The logger module alone (not the package, which loads the AWS SDK): the CLI's bundle stays small.
 import { createLogger, type Logger } from "../../../packages/core/src/logger.ts";
 import { AdminGate } from "./admin-gate.ts";
+import { browserAccess } from "./browser-access.ts";
 import type { EmulatedService } from "./emulated-service.ts";
 import { AwsServiceError, EmulatorError } from "./errors.ts";
 import { FaultInjector } from "./fault-injector.ts";
 import { type EmulatorRequest, type HttpReply, jsonReply, sendReply } from "./http-reply.ts";
 import { type IamApi, IamGate, type IamOptions } from "./iam-gate.ts";
+import { LoopbackHosts } from "./loopback-hosts.ts";
 import { SnapshotWriter } from "./persistence/snapshot-writer.ts";
+import { closeAfterReply, readBody } from "./read-body.ts";
 import { S3Protocol } from "./s3/s3-protocol.ts";
 import { SecretsProtocol } from "./secrets/secrets-protocol.ts";
 import { SqsProtocol } from "./sqs/sqs-protocol.ts";
+import { wireRecord } from "./wire-record.ts";
 
 /** Core's logger: the emulator logs like every other process of the project. */
 export type EmulatorLog = Logger;
@@ -58,6 +62,7 @@ export interface Emulator {
 }
 
 const accountId = "000000000000";
+const adminBodyLimit = 64 * 1024;
 const silent = createLogger({ write: () => undefined });
 
 /**
@@ -72,7 +77,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const iam = new IamGate(options.iam);
 
   // Idle keep-alive sockets stay open longer than SDK agents keep them, so a client never reuses a socket the server just closed.
-  const server = createServer({ keepAlive: true, requestTimeout: 0, keepAliveTimeout: 65_000 });
+  // A client has 30 s to send its headers and 15 min for a whole request (a 5 GiB PutObject at ~6 MB/s); the server never waits forever.
+  const server = createServer({ keepAlive: true, headersTimeout: 30_000, requestTimeout: 15 * 60_000, keepAliveTimeout: 65_000 });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {
@@ -86,6 +92,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const writers: SnapshotWriter[] = [];
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const adminGate = new AdminGate({ token: options.adminToken, host });
+  const hosts = new LoopbackHosts(host);
   if (dataDir) writeFileSync(join(dataDir, "admin-token"), adminGate.token, { mode: 0o600 });
 
   // Asked in order: S3 answers whatever the others do not claim.
@@ -140,10 +147,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
   };
 
-  const handle = async (req: EmulatorRequest, res: ServerResponse): Promise<void> => {
-    if (req.rawPath.startsWith("/_emulator/")) return sendReply(res, admin(req), req.requestId);
+  const handle = async (req: EmulatorRequest, res: ServerResponse, service: EmulatedService, cors?: Record<string, string>) => {
     const head = req.method === "HEAD";
-    const service = services.find((s) => s.accepts(req)) ?? services[services.length - 1];
+    const reply = (r: HttpReply) => sendReply(res, cors ? { ...r, headers: { ...r.headers, ...cors } } : r, req.requestId, head);
     let operation = "unrouted";
     try {
       const call = service.route(req);
@@ -154,40 +160,80 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         if (fault?.error) throw fault.error;
       }
       const principal = iam.check(req, call, service.errors);
-      sendReply(res, await call.run(principal), req.requestId, head);
+      reply(await call.run(principal));
     } catch (error) {
       if (error instanceof AwsServiceError) {
-        sendReply(res, service.renderError(req, error), req.requestId, head);
+        reply(service.renderError(req, error));
         return;
       }
       log.error("emulator request failed", { service: service.name, operation, error });
-      sendReply(res, service.renderError(req, service.errors.internal()), req.requestId, head);
+      reply(service.renderError(req, service.errors.internal()));
     }
   };
 
+  /**
+   * Everything that can be decided from the request line and headers is, before a byte of the
+   * body is read: the Host (DNS rebinding), whether a web page sent it (CORS), the signature as
+   * far as the headers carry it, and the body cap of the operation. A refusal closes the
+   * connection instead of reading what the client still sends.
+   */
+  const intake = async (raw: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const target = raw.url ?? "/";
+    const q = target.indexOf("?");
+    const rawPath = q < 0 ? target : target.slice(0, q);
+    const rawQuery = q < 0 ? "" : target.slice(q + 1);
+    const headers: Record<string, string> = wireRecord();
+    for (const [k, v] of Object.entries(raw.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(",") : v;
+    const req: EmulatorRequest = {
+      method: raw.method ?? "GET",
+      rawPath,
+      rawQuery,
+      query: new URLSearchParams(rawQuery),
+      headers,
+      body: Buffer.alloc(0),
+      requestId: randomUUID(),
+    };
+    if (rawPath.startsWith("/_emulator/")) {
+      const body = await readBody(raw, adminBodyLimit);
+      if (body === "aborted") return;
+      if (body === "too-large")
+        return sendReply(closeAfterReply(res), jsonReply(413, { error: "admin request body too large" }), req.requestId);
+      req.body = body;
+      return sendReply(res, admin(req), req.requestId);
+    }
+    const service = services.find((s) => s.accepts(req)) ?? services[services.length - 1];
+    let cors: Record<string, string> | undefined;
+    try {
+      if (!hosts.allows(headers.host)) {
+        throw service.errors.accessDenied(`The emulator answers loopback host names only, not "${headers.host ?? ""}".`);
+      }
+      cors = await browserAccess(req, service);
+      if (cors && req.method === "OPTIONS") return sendReply(res, { status: 200, headers: cors }, req.requestId);
+      iam.precheck(req, service.errors);
+      const limit = service.bodyLimit(req);
+      const declared = headers["content-length"] === undefined ? undefined : Number(headers["content-length"]);
+      if (declared !== undefined && declared > limit) throw service.errors.tooLarge(limit, declared);
+      const body = await readBody(raw, limit);
+      if (body === "aborted") return;
+      if (body === "too-large") throw service.errors.tooLarge(limit);
+      req.body = body;
+    } catch (error) {
+      if (!(error instanceof AwsServiceError)) throw error;
+      const reply = service.renderError(req, error);
+      return sendReply(
+        closeAfterReply(res),
+        cors ? { ...reply, headers: { ...reply.headers, ...cors } } : reply,
+        req.requestId,
+        req.method === "HEAD",
+      );
+    }
+    await handle(req, res, service, cors);
+  };
+
   server.on("request", (raw: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    raw.on("data", (c: Buffer) => chunks.push(c));
-    raw.on("end", () => {
-      const target = raw.url ?? "/";
-      const q = target.indexOf("?");
-      const rawPath = q < 0 ? target : target.slice(0, q);
-      const rawQuery = q < 0 ? "" : target.slice(q + 1);
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(raw.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(",") : v;
-      const req: EmulatorRequest = {
-        method: raw.method ?? "GET",
-        rawPath,
-        rawQuery,
-        query: new URLSearchParams(rawQuery),
-        headers,
-        body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks),
-        requestId: randomUUID(),
-      };
-      handle(req, res).catch((error) => {
-        log.error("emulator reply failed", { error });
-        if (!res.headersSent) res.writeHead(500).end();
-      });
+    intake(raw, res).catch((error) => {
+      log.error("emulator reply failed", { error });
+      if (!res.headersSent) closeAfterReply(res).writeHead(500).end();
     });
   });
 

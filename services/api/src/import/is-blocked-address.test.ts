@@ -41,6 +41,12 @@ describe("isBlockedAddress", () => {
     "64:ff9b:1:ffff::1",
     "not-an-ip",
     "",
+    // SIIT IPv4-translated addresses (::ffff:0:0/96, RFC 2765): before, judged as public IPv6.
+    "::ffff:0:127.0.0.1",
+    "::ffff:0:7f00:1",
+    "::ffff:0:169.254.169.254",
+    "[::ffff:0:a9fe:a9fe]",
+    "::ffff:0:10.0.0.1",
   ])("blocks %s", (address) => {
     expect(isBlockedAddress(address)).toBe(true);
   });
@@ -52,6 +58,7 @@ describe("isBlockedAddress", () => {
     "192.169.0.1",
     "2606:4700:4700::1111",
     "::ffff:8.8.8.8",
+    "::ffff:0:8.8.8.8",
     "2a00:1450:4001:80b::200e",
     "2001:4860:4860::8888",
   ])("allows %s", (address) => {

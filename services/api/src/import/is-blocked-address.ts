@@ -69,8 +69,10 @@ function ipv6Groups(address: string): number[] {
 function embeddedIpv4(groups: number[]): string | undefined {
   const [a, b, c, d, e, f, g, h] = groups;
   const mapped = a === 0 && b === 0 && c === 0 && d === 0 && e === 0 && f === 0xffff;
+  // SIIT (RFC 2765): ::ffff:0:a.b.c.d, translated to IPv4 by a stateless translator on the path.
+  const translated = a === 0 && b === 0 && c === 0 && d === 0 && e === 0xffff && f === 0;
   const nat64 = a === 0x64 && b === 0xff9b && c === 0 && d === 0 && e === 0 && f === 0;
-  if (!mapped && !nat64) return undefined;
+  if (!mapped && !translated && !nat64) return undefined;
   return `${g >> 8}.${g & 0xff}.${h >> 8}.${h & 0xff}`;
 }
 

@@ -48,7 +48,7 @@ export function matchesWildcard(pattern: string, value: string, caseInsensitive 
  * isAllowed(principals.services.api, "sqs:GetQueueAttributes", names.queueArn("image-processing")); // true
  */
 export function isAllowed(principal: Principal, action: string, resourceArn: string): boolean {
-  if (principal.admin) return true;
+  if (principal.admin === true) return true;
   return principal.statements.some(
     (statement) =>
       statement.Effect === "Allow" &&

@@ -7,6 +7,7 @@
  */
 import { createHmac, randomBytes } from "node:crypto";
 import { type Manifest, resourceNames, servicePolicy } from "@bluemoxon/core";
+import { wireRecord } from "../wire-record.ts";
 import type { Principal } from "./policy.ts";
 
 export interface CreatePrincipalsOptions {
@@ -46,7 +47,7 @@ export function createPrincipals(manifest: Manifest, options: CreatePrincipalsOp
     }
   };
   const admin: Principal = { name: "admin", admin: true, statements: [], ...credentialsFor("admin") };
-  const services: Record<string, Principal> = {};
+  const services: Record<string, Principal> = wireRecord();
   for (const service of Object.keys(manifest.services).sort()) {
     services[service] = {
       name: service,

@@ -4,6 +4,7 @@
  * blank line. SDK v3 sends stream bodies this way with a trailing checksum.
  */
 import { AwsServiceError } from "../errors.ts";
+import { wireRecord } from "../wire-record.ts";
 
 export interface DecodedChunks {
   body: Buffer;
@@ -34,7 +35,7 @@ export function decodeAwsChunked(raw: Buffer): DecodedChunks {
     if (raw[pos] !== 0x0d || raw[pos + 1] !== 0x0a) throw malformed("chunk not followed by CRLF");
     pos += 2;
   }
-  const trailers: Record<string, string> = {};
+  const trailers: Record<string, string> = wireRecord();
   while (pos < raw.length) {
     let eol = raw.indexOf(crlf, pos);
     if (eol < 0) eol = raw.length;

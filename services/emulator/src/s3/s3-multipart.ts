@@ -8,6 +8,7 @@ import type {
   ListPartsRequest,
   UploadPartRequest,
 } from "@aws-sdk/client-s3";
+import { wireRecord } from "../wire-record.ts";
 import { type ChecksumAlgorithm, checksumAlgorithms, compositeChecksum, computeChecksum } from "./checksums.ts";
 import { invalidArgument, noSuchUpload, s3Error } from "./s3-errors.ts";
 import { etagMatches, metaFrom, type ObjectFields } from "./s3-object-fields.ts";
@@ -70,7 +71,7 @@ export class S3Multipart {
     const etag = `"${createHash("md5").update(body.bytes).digest("hex")}"`;
     const part = { number, etag, size: body.bytes.length, lastModified: Date.now(), checksum, body: body.bytes };
     upload.parts.set(number, part);
-    const checksums: Checksums = { ...body.checksums };
+    const checksums: Checksums = wireRecord(Object.entries(body.checksums));
     if (alg && checksum) checksums[alg] = checksum;
     return { part, checksums };
   }
@@ -108,7 +109,7 @@ export class S3Multipart {
     const etag = `"${createHash("md5")
       .update(Buffer.concat(parts.map((p) => Buffer.from(p.etag.slice(1, -1), "hex"))))
       .digest("hex")}-${parts.length}"`;
-    const checksums: Checksums = {};
+    const checksums: Checksums = wireRecord();
     const alg = upload.checksumAlgorithm;
     if (alg) {
       const value =

@@ -1,5 +1,6 @@
 /** The object fields a request sets (`Content-*`, `Expires`, `x-amz-meta-*`) and ETag conditions, as S3 compares them. */
 import type { PutObjectRequest } from "@aws-sdk/client-s3";
+import { wireRecord } from "../wire-record.ts";
 import type { ObjectMeta, S3Object } from "./s3-store.ts";
 
 /** As on the wire: `Expires` is the header's text. */
@@ -11,7 +12,7 @@ export type ObjectFields = Pick<
 };
 
 export function objectFieldsFromHeaders(h: Record<string, string>): ObjectFields {
-  const metadata: Record<string, string> = {};
+  const metadata: Record<string, string> = wireRecord();
   for (const [k, v] of Object.entries(h)) if (k.startsWith("x-amz-meta-")) metadata[k.slice("x-amz-meta-".length)] = v;
   // aws-chunked is transfer framing, not the object's encoding.
   const encoding = h["content-encoding"]

@@ -57,7 +57,8 @@ export async function getObjectReply(s3: S3Service, r: S3Request, head: boolean)
     const v = r.query.get(param);
     if (v !== null) base[header] = v;
   }
-  if (read.status === 200 && h["x-amz-checksum-mode"]?.toUpperCase() === "ENABLED") Object.assign(base, objectHeaders.checksums(obj));
+  if (read.status === 200 && h["x-amz-checksum-mode"]?.toUpperCase() === "ENABLED")
+    for (const [k, v] of Object.entries(objectHeaders.checksums(obj))) base[k] = v;
   if (obj.partsCount && r.query.has("partNumber")) base["x-amz-mp-parts-count"] = obj.partsCount;
   if (read.status === 206) {
     const [start, end] = read.range;

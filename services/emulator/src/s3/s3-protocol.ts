@@ -3,10 +3,13 @@
  * finds the operation in the route table, names what IAM authorizes, and renders S3's XML errors.
  * Routing changes nothing and throws only S3's own errors (a malformed path is 400 InvalidURI).
  */
+
+import { constants } from "node:buffer";
 import type { EmulatedService, ServiceContext, ServiceErrors } from "../emulated-service.ts";
 import type { AwsServiceError } from "../errors.ts";
 import type { EmulatorRequest, HttpReply } from "../http-reply.ts";
 import type { ServiceCall } from "../service-call.ts";
+import { corsRules, evaluateCors } from "./s3-cors.ts";
 import { invalidArgument, s3Error, s3ErrorReply } from "./s3-errors.ts";
 import { S3Multipart } from "./s3-multipart.ts";
 import { matchRoute, type S3Handlers, type S3Request } from "./s3-route.ts";
@@ -15,6 +18,16 @@ import { S3Service } from "./s3-service.ts";
 import { S3Store } from "./s3-store.ts";
 
 const internalMessage = "We encountered an internal error. Please try again.";
+const GiB = 1024 ** 3;
+/**
+ * Object data: S3 takes up to 5 GiB in one PutObject or UploadPart (aws-chunked framing adds
+ * under 1 %); the emulator holds a body in one Buffer, so Node's Buffer maximum caps it below
+ * that. Every other request is an XML document: DeleteObjects' 1000 keys or
+ * CompleteMultipartUpload's 10 000 parts fit in 4 MiB.
+ */
+const objectBodyLimit = Math.min(Math.floor(5 * GiB * 1.01), constants.MAX_LENGTH);
+const documentBodyLimit = 4 * 1024 * 1024;
+const objectOperations = new Set(["PutObject", "UploadPart"]);
 const signatureCodes: Record<string, string> = {
   MissingAuthenticationToken: "AccessDenied",
   InvalidClientTokenId: "InvalidAccessKeyId",
@@ -32,6 +45,11 @@ export class S3Protocol implements EmulatedService {
     accessDenied: (message) => s3Error("AccessDenied", message, 403),
     signature: (code, message) => s3Error(signatureCodes[code] ?? code, message, 403),
     fault: (code, status, message) => s3Error(code, message, status),
+    tooLarge: (limit, size) =>
+      s3Error("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size", 400, {
+        MaxSizeAllowed: String(limit),
+        ...(size === undefined ? {} : { ProposedSize: String(size) }),
+      }),
   };
 
   constructor(context: ServiceContext) {
@@ -49,20 +67,26 @@ export class S3Protocol implements EmulatedService {
     return s3ErrorReply(error, req.requestId, req.method === "HEAD");
   }
 
+  bodyLimit(req: EmulatorRequest): number {
+    const operation = matchRoute(this.decode(req), s3Routes)?.operation;
+    return operation && objectOperations.has(operation) ? objectBodyLimit : documentBodyLimit;
+  }
+
+  /** The bucket's CORS configuration decides; a request naming no bucket, or a bucket without one, is refused. */
+  async crossOrigin(req: EmulatorRequest, preflight: boolean): Promise<Record<string, string> | AwsServiceError> {
+    const r = this.decode(req);
+    const method = preflight ? (req.headers["access-control-request-method"] ?? "") : req.method;
+    const requestHeaders = (req.headers["access-control-request-headers"] ?? "")
+      .split(",")
+      .map((h) => h.trim().toLowerCase())
+      .filter(Boolean);
+    const document = r.bucket ? this.state.buckets.get(r.bucket)?.config.cors : undefined;
+    return evaluateCors(await corsRules(document), { origin: req.headers.origin ?? "", method, requestHeaders, preflight });
+  }
+
   route(req: EmulatorRequest): ServiceCall {
-    const [rawBucket, ...rest] = req.rawPath.slice(1).split("/");
-    const hasKey = rest.length > 0 && !(rest.length === 1 && rest[0] === "");
-    const source = req.headers["x-amz-copy-source"];
-    const r: S3Request = {
-      method: req.method,
-      bucket: rawBucket ? decodePath(rawBucket) : "",
-      key: hasKey ? decodePath(rest.join("/")) : "",
-      hasKey,
-      query: req.query,
-      headers: req.headers,
-      body: req.body,
-      copySource: source ? parseCopySource(source) : undefined,
-    };
+    const r = this.decode(req);
+    const { hasKey } = r;
     const bucketArn = `arn:aws:s3:::${r.bucket}`;
     const route = matchRoute(r, s3Routes);
     const resource = route?.resource?.(r) ?? (hasKey ? `${bucketArn}/${r.key}` : bucketArn);
@@ -77,6 +101,23 @@ export class S3Protocol implements EmulatedService {
         if (!route) throw s3Error("NotImplemented", "A header or query you provided implies functionality that is not implemented.", 501);
         return route.run(this.handlers, r);
       },
+    };
+  }
+
+  /** The request as S3's routes see it (throws S3's InvalidURI / InvalidArgument for a malformed path or copy source). */
+  private decode(req: EmulatorRequest): S3Request {
+    const [rawBucket, ...rest] = req.rawPath.slice(1).split("/");
+    const hasKey = rest.length > 0 && !(rest.length === 1 && rest[0] === "");
+    const source = req.headers["x-amz-copy-source"];
+    return {
+      method: req.method,
+      bucket: rawBucket ? decodePath(rawBucket) : "",
+      key: hasKey ? decodePath(rest.join("/")) : "",
+      hasKey,
+      query: req.query,
+      headers: req.headers,
+      body: req.body,
+      copySource: source ? parseCopySource(source) : undefined,
     };
   }
 }

@@ -4,6 +4,7 @@
  * the SDK asked for computed when it was not sent.
  */
 import { createHash } from "node:crypto";
+import { wireRecord } from "../wire-record.ts";
 import { decodeAwsChunked } from "./aws-chunked.ts";
 import { type ChecksumAlgorithm, checksumAlgorithms, computeChecksum } from "./checksums.ts";
 import { s3Error } from "./s3-errors.ts";
@@ -33,7 +34,7 @@ export function readRequestBody(headers: Record<string, string>, raw: Buffer): R
   if (md5 && createHash("md5").update(body).digest("base64") !== md5) {
     throw s3Error("BadDigest", "The Content-MD5 you specified did not match what we received.", 400);
   }
-  const checksums: Checksums = {};
+  const checksums: Checksums = wireRecord();
   for (const alg of checksumAlgorithms) {
     const value = h[`x-amz-checksum-${alg}`] ?? trailers[`x-amz-checksum-${alg}`];
     if (!value) continue;

@@ -13,6 +13,7 @@ import type {
   HeadBucketRequest,
   PutObjectRequest,
 } from "@aws-sdk/client-s3";
+import { wireRecord } from "../wire-record.ts";
 import { parseRange } from "./byte-range.ts";
 import { type ChecksumAlgorithm, checksumAlgorithms, computeChecksum } from "./checksums.ts";
 import { noSuchBucket, noSuchKey, s3Error } from "./s3-errors.ts";
@@ -188,7 +189,7 @@ export class S3Service {
       );
     }
     const bytes = await this.store.body(source);
-    const checksums: Checksums = {};
+    const checksums: Checksums = wireRecord();
     const algs = new Set<ChecksumAlgorithm>(Object.keys(source.checksums) as ChecksumAlgorithm[]);
     const requested = input.ChecksumAlgorithm?.toLowerCase() as ChecksumAlgorithm | undefined;
     if (requested && checksumAlgorithms.includes(requested)) algs.add(requested);

@@ -6,7 +6,9 @@
 import type { EmulatedService, ServiceContext, ServiceErrors } from "../emulated-service.ts";
 import { AwsServiceError } from "../errors.ts";
 import type { EmulatorRequest, HttpReply } from "../http-reply.ts";
+import { checkJsonShape } from "../json-shape.ts";
 import type { ServiceCall } from "../service-call.ts";
+import { parseWireJson, wireRecord } from "../wire-record.ts";
 import { SecretsService } from "./secrets-service.ts";
 import { isExpired, SecretsStore } from "./secrets-store.ts";
 
@@ -44,6 +46,9 @@ const signatureCodes: Record<string, string> = {
   RequestExpired: "InvalidSignatureException",
 };
 const prefix = "secretsmanager.";
+/** A secret value is at most 64 KiB; JSON may escape each character as six bytes (`\u0001`). Other calls are small. */
+const valueOperations = new Set(["CreateSecret", "PutSecretValue", "UpdateSecret", "PutResourcePolicy"]);
+const bodyLimits = { value: 6 * 64 * 1024 + 16 * 1024, other: 64 * 1024 };
 
 export class SecretsProtocol implements EmulatedService {
   readonly name = "secretsmanager" as const;
@@ -55,6 +60,7 @@ export class SecretsProtocol implements EmulatedService {
     signature: (code, message) =>
       code === "AccessDenied" ? this.errors.accessDenied(message) : new AwsServiceError(signatureCodes[code] ?? code, message, 400),
     fault: (code, status, message) => new AwsServiceError(code, message, status),
+    tooLarge: (limit) => new AwsServiceError("RequestEntityTooLarge", `The request body is larger than ${limit} bytes.`, 413),
   };
 
   constructor(context: ServiceContext) {
@@ -64,6 +70,10 @@ export class SecretsProtocol implements EmulatedService {
 
   accepts(req: EmulatorRequest): boolean {
     return req.headers["x-amz-target"]?.startsWith(prefix) ?? false;
+  }
+
+  bodyLimit(req: EmulatorRequest): number {
+    return valueOperations.has(req.headers["x-amz-target"].slice(prefix.length)) ? bodyLimits.value : bodyLimits.other;
   }
 
   renderError(_req: EmulatorRequest, error: AwsServiceError): HttpReply {
@@ -78,11 +88,14 @@ export class SecretsProtocol implements EmulatedService {
     const operation = req.headers["x-amz-target"].slice(prefix.length);
     let input: Input;
     try {
-      input = req.body.length ? JSON.parse(req.body.toString("utf8")) : {};
+      input = (req.body.length ? parseWireJson(req.body.toString("utf8")) : wireRecord()) as Input;
     } catch {
       throw new AwsServiceError("SerializationException", "Request body is not valid JSON.", 400);
     }
-    const run = operations[operation];
+    if (input === null || typeof input !== "object" || Array.isArray(input) || typeof input === "string") {
+      throw new AwsServiceError("SerializationException", "Request body must be a JSON object.", 400);
+    }
+    const run = Object.hasOwn(operations, operation) ? operations[operation] : undefined;
     if (!run) throw new AwsServiceError("UnknownOperationException", `Unknown operation ${operation}`, 400);
     const id: unknown = operation === "CreateSecret" ? input.Name : input.SecretId;
     const found = this.state.lookup(id);
@@ -94,11 +107,14 @@ export class SecretsProtocol implements EmulatedService {
       operation,
       resource: typeof id === "string" ? (existing?.name ?? id) : undefined,
       authorizations: [{ action: `secretsmanager:${operation}`, resource }],
-      run: () => ({
-        status: 200,
-        headers: { "content-type": "application/x-amz-json-1.1" },
-        body: JSON.stringify(run(this.service, input, pendingArn)),
-      }),
+      run: async () => {
+        await checkJsonShape("secretsmanager", operation, input);
+        return {
+          status: 200,
+          headers: { "content-type": "application/x-amz-json-1.1" },
+          body: JSON.stringify(run(this.service, input, pendingArn)),
+        };
+      },
     };
   }
 }

@@ -1,6 +1,7 @@
 /** A message to enqueue, built from a `SendMessage` request or batch entry and validated as SQS does. */
 import { createHash, randomUUID } from "node:crypto";
 import type { MessageAttributeValue as SdkAttributeValue, SendMessageBatchRequestEntry } from "@aws-sdk/client-sqs";
+import { wireRecord } from "../wire-record.ts";
 import { type MessageAttributeValue, md5Hex, md5OfMessageAttributes } from "./message-attributes-md5.ts";
 import { invalidParameter, missingParameter, sqsError } from "./sqs-errors.ts";
 import type { SqsMessage, SqsQueue } from "./sqs-queue.ts";
@@ -103,7 +104,7 @@ export function batchBytes(entries: MessageEntry[]): number {
 }
 
 function validateMessageAttributes(raw: WireAttributes): Record<string, MessageAttributeValue> {
-  const out: Record<string, MessageAttributeValue> = {};
+  const out: Record<string, MessageAttributeValue> = wireRecord();
   const names = Object.keys(raw);
   if (names.length > 10) throw invalidParameter(`Number of message attributes [${names.length}] exceeds the allowed maximum [10].`);
   for (const name of names) {

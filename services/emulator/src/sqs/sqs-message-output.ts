@@ -1,4 +1,6 @@
 /** Messages as `SendMessage` and `ReceiveMessage` return them (attributes filtered as asked, MD5s recomputed for the subset). */
+
+import { wireRecord } from "../wire-record.ts";
 import { type MessageAttributeValue, md5OfMessageAttributes } from "./message-attributes-md5.ts";
 import type { SqsMessage } from "./sqs-queue.ts";
 
@@ -54,7 +56,7 @@ export function receivedMessage(msg: SqsMessage, systemNames: string[], attrFilt
     if (msg.groupId !== undefined) values.MessageGroupId = msg.groupId;
     if (msg.deduplicationId !== undefined) values.MessageDeduplicationId = msg.deduplicationId;
     if (msg.sequenceNumber !== undefined) values.SequenceNumber = msg.sequenceNumber;
-    const attrs: Record<string, string> = {};
+    const attrs: Record<string, string> = wireRecord();
     for (const name of systemAttributeNames) {
       if ((all || systemNames.includes(name)) && values[name] !== undefined) attrs[name] = values[name];
     }
@@ -62,7 +64,7 @@ export function receivedMessage(msg: SqsMessage, systemNames: string[], attrFilt
   }
   if (attrFilter.length && Object.keys(msg.attributes).length) {
     const all = attrFilter.includes("All") || attrFilter.includes(".*");
-    const selected: Record<string, MessageAttributeValue> = {};
+    const selected: Record<string, MessageAttributeValue> = wireRecord();
     for (const [name, value] of Object.entries(msg.attributes)) {
       const match = all || attrFilter.some((f) => f === name || (f.endsWith(".*") && name.startsWith(f.slice(0, -1))));
       if (match) selected[name] = value;

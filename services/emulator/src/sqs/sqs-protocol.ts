@@ -6,7 +6,9 @@
 import type { EmulatedService, ServiceContext, ServiceErrors } from "../emulated-service.ts";
 import { type AwsServiceError, AwsServiceError as ServiceError } from "../errors.ts";
 import type { EmulatorRequest, HttpReply } from "../http-reply.ts";
+import { checkJsonShape } from "../json-shape.ts";
 import type { ServiceCall } from "../service-call.ts";
+import { parseWireJson, prototypeKeys, wireRecord } from "../wire-record.ts";
 import { escapeXml, toXml, type XmlNode } from "../xml.ts";
 import { sqsError } from "./sqs-errors.ts";
 import { SqsService } from "./sqs-service.ts";
@@ -48,6 +50,15 @@ const batchAction: Record<string, string> = {
   ChangeMessageVisibilityBatch: "ChangeMessageVisibility",
 };
 const xmlns = "http://queue.amazonaws.com/doc/2012-11-05/";
+const KiB = 1024;
+const MiB = 1024 * KiB;
+/**
+ * Body caps. A message is at most 1 MiB (MaximumMessageSize's maximum), a batch's messages
+ * together too; JSON escapes a body's tab, newline and quote characters as two bytes, form
+ * encoding any byte as three; 64 KiB covers the other members and message attributes.
+ */
+const bodyLimits = { jsonMessages: 2 * MiB + 64 * KiB, json: 256 * KiB, query: 3 * MiB + 64 * KiB };
+const messageOperations = new Set(["SendMessage", "SendMessageBatch"]);
 const signatureStatus: Record<string, number> = { RequestExpired: 400 };
 
 export class SqsProtocol implements EmulatedService {
@@ -58,6 +69,7 @@ export class SqsProtocol implements EmulatedService {
     accessDenied: (message) => sqsError("AccessDenied", message, 403),
     signature: (code, message) => sqsError(code, message, code === "AccessDenied" ? 403 : (signatureStatus[code] ?? 403)),
     fault: (code, status, message) => sqsError(code, message, status),
+    tooLarge: (limit) => sqsError("RequestEntityTooLarge", `The request body is larger than ${limit} bytes.`, 413),
   };
 
   constructor(private readonly context: ServiceContext) {
@@ -72,14 +84,25 @@ export class SqsProtocol implements EmulatedService {
     this.service.close();
   }
 
+  /**
+   * From the headers alone (the body is read after authentication): a JSON target, an `Action`
+   * in the query, or a form POST with no query (S3's POSTs all name a sub-resource in theirs).
+   */
   accepts(req: EmulatorRequest): boolean {
     const target = req.headers["x-amz-target"];
     if (target) return target.startsWith("AmazonSQS.");
     if (req.query.has("Action")) return true;
     return (
-      (req.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded") &&
-      /(^|&)Action=/.test(req.body.toString("latin1", 0, 4096))
+      req.method === "POST" &&
+      req.rawQuery === "" &&
+      (req.headers["content-type"] ?? "").toLowerCase().startsWith("application/x-www-form-urlencoded")
     );
+  }
+
+  bodyLimit(req: EmulatorRequest): number {
+    const target = req.headers["x-amz-target"];
+    if (!target) return bodyLimits.query;
+    return messageOperations.has(target.slice("AmazonSQS.".length)) ? bodyLimits.jsonMessages : bodyLimits.json;
   }
 
   renderError(req: EmulatorRequest, error: AwsServiceError): HttpReply {
@@ -94,9 +117,12 @@ export class SqsProtocol implements EmulatedService {
     if (json) {
       operation = req.headers["x-amz-target"].slice("AmazonSQS.".length);
       try {
-        input = req.body.length ? JSON.parse(req.body.toString("utf8")) : {};
+        input = (req.body.length ? parseWireJson(req.body.toString("utf8")) : wireRecord()) as Input;
       } catch {
         throw new ServiceError("SerializationException", "Request body is not valid JSON.");
+      }
+      if (input === null || typeof input !== "object" || Array.isArray(input) || typeof input === "string") {
+        throw new ServiceError("SerializationException", "Request body must be a JSON object.");
       }
     } else {
       const params = new URLSearchParams(req.query);
@@ -109,7 +135,7 @@ export class SqsProtocol implements EmulatedService {
           throw conflictingQueue("QueueUrl", req.rawPath);
       }
     }
-    const run = operations[operation];
+    const run = Object.hasOwn(operations, operation) ? operations[operation] : undefined;
     if (!run) {
       throw new ServiceError("InvalidAction", `The action ${operation} is not valid for this endpoint.`, 400, {
         queryCode: "InvalidAction",
@@ -122,6 +148,7 @@ export class SqsProtocol implements EmulatedService {
       resource: queueName,
       authorizations: [{ action: `sqs:${batchAction[operation] ?? operation}`, resource: arn }],
       run: async (principal) => {
+        if (json) await checkJsonShape("sqs", operation, input);
         const output = await run(this.service, input, principal);
         return json
           ? { status: 200, headers: { "content-type": "application/x-amz-json-1.0" }, body: JSON.stringify(output) }
@@ -178,42 +205,69 @@ export function xmlError(error: AwsServiceError, requestId: string): HttpReply {
   return { status: error.status, headers: { "content-type": "text/xml", ...error.details.headers }, body };
 }
 
-const listNames: Record<string, string> = {
+const listNames: Record<string, string | undefined> = {
   AttributeName: "AttributeNames",
   MessageAttributeName: "MessageAttributeNames",
   MessageSystemAttributeName: "MessageSystemAttributeNames",
   TagKey: "TagKeys",
 };
 
-/** Form parameters (`Attribute.1.Name`, `SendMessageBatchRequestEntry.2.MessageBody`, …) → JSON input shape. */
+/**
+ * Form parameters (`Attribute.1.Name`, `SendMessageBatchRequestEntry.2.MessageBody`, …) → JSON
+ * input shape, built of wire records. A path segment naming a prototype (`__proto__.admin`) is
+ * refused as AWS refuses a malformed query; a parameter that is both a value and a parent
+ * (`A=1&A.B=2`) too.
+ */
 export function queryInput(params: URLSearchParams): Input {
-  const tree: Input = {};
+  const tree: Input = wireRecord();
   for (const [key, value] of params) {
     if (key === "Action" || key === "Version" || key.startsWith("X-Amz-") || key === "AUTHPARAMS") continue;
     const path = key.split(".");
+    if (path.some((segment) => prototypeKeys.has(segment))) throw malformedQuery(key);
     let node = tree;
-    for (let i = 0; i < path.length - 1; i++) node = node[path[i]] ??= {};
+    for (let i = 0; i < path.length - 1; i++) {
+      node[path[i]] ??= wireRecord();
+      if (typeof node[path[i]] !== "object") throw malformedQuery(key);
+      node = node[path[i]];
+    }
+    if (typeof node[path[path.length - 1]] === "object") throw malformedQuery(key);
     node[path[path.length - 1]] = value;
   }
   return convert(tree);
 }
 
+function malformedQuery(key: string): AwsServiceError {
+  return new ServiceError("InvalidQueryParameter", `The AWS query string is malformed or does not adhere to AWS standards: ${key}.`, 400);
+}
+
+/** Entries of indexed `{ Name, Value }` (or `{ Key, Value }`) members as a wire record; members without a name are left out. */
+function pairs(node: Input, name: string, value: string, missing?: () => unknown): Input {
+  return wireRecord(
+    indexed(node).flatMap((entry) =>
+      entry !== null && typeof entry === "object" && typeof entry[name] === "string"
+        ? [[entry[name], entry[value] ?? missing?.()] as const]
+        : [],
+    ),
+  );
+}
+
 function convert(node: Input): Input {
-  const out: Input = {};
+  const out: Input = wireRecord();
   for (const [key, value] of Object.entries(node)) {
+    const listName = Object.hasOwn(listNames, key) ? listNames[key] : undefined;
     if (typeof value === "string") {
       out[key] = value;
     } else if (key.endsWith("RequestEntry")) {
-      out.Entries = indexed(value).map((e) => convert(e));
-    } else if (listNames[key]) {
-      out[listNames[key]] = indexed(value);
+      out.Entries = indexed(value).map((e) => (typeof e === "object" ? convert(e) : e));
+    } else if (listName) {
+      out[listName] = indexed(value);
     } else if (key === "Attribute") {
-      out.Attributes = Object.fromEntries(indexed(value).map((a) => [a.Name, a.Value]));
+      out.Attributes = pairs(value, "Name", "Value");
     } else if (key === "Tag") {
-      out.Tags = Object.fromEntries(indexed(value).map((t) => [t.Key, t.Value]));
+      out.Tags = pairs(value, "Key", "Value");
       out.tags = out.Tags;
     } else if (key === "MessageAttribute" || key === "MessageSystemAttribute") {
-      out[`${key}s`] = Object.fromEntries(indexed(value).map((a) => [a.Name, a.Value ?? {}]));
+      out[`${key}s`] = pairs(value, "Name", "Value", wireRecord);
     } else {
       out[key] = value;
     }
@@ -238,7 +292,7 @@ function xmlResult(operation: string, output: Output, requestId: string): HttpRe
 }
 
 function queryOutput(operation: string, output: object): XmlNode {
-  const node: XmlNode = {};
+  const node: XmlNode = wireRecord();
   for (const [key, value] of Object.entries(output)) {
     if (key === "Messages") node.Message = (value as object[]).map((m) => queryOutput(operation, m));
     else if (key === "Attributes")

@@ -1,5 +1,6 @@
 /** Queue attributes: defaults, what may be set (validated as SQS does) and what `GetQueueAttributes` computes. */
 import type { QueueAttributeName } from "@aws-sdk/client-sqs";
+import { wireRecord } from "../wire-record.ts";
 import { invalidParameter, sqsError } from "./sqs-errors.ts";
 import type { SqsQueue } from "./sqs-queue.ts";
 
@@ -81,7 +82,7 @@ export function validateQueueAttributes(
   fifo: boolean,
   queueType: (arn: string) => "fifo" | "standard" | undefined,
 ): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = wireRecord();
   for (const [name, raw] of Object.entries(attributes ?? {})) {
     const value = String(raw);
     if (name === "FifoQueue") continue;
@@ -153,7 +154,7 @@ export function readQueueAttributes(queue: SqsQueue, names: string[]): Record<st
     SqsManagedSseEnabled: "false",
     ...queue.attributes,
   };
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = wireRecord();
   for (const [k, v] of Object.entries(computed)) if (all || names.includes(k)) out[k] = v;
   return out;
 }

@@ -5,6 +5,7 @@
  * its generation number and dropped when it reaches the top.
  */
 import { randomBytes } from "node:crypto";
+import { wireRecord } from "../wire-record.ts";
 import { FifoGroups } from "./fifo-groups.ts";
 import type { MessageAttributeValue } from "./message-attributes-md5.ts";
 import { MinHeap } from "./min-heap.ts";
@@ -50,7 +51,7 @@ export class SqsQueue {
   private readonly heap = new MinHeap<HeapEntry>((a, b) => a.at < b.at || (a.at === b.at && a.seq < b.seq));
   private readonly waiters = new Set<() => void>();
   attributes: Record<string, string>;
-  tags: Record<string, string> = {};
+  tags: Record<string, string> = wireRecord();
   redrive: RedrivePolicy | undefined;
   lastModified: number;
   /** Set for FIFO queues, which deliver by message group instead of by visibility time. */

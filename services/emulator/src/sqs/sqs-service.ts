@@ -20,6 +20,7 @@ import type {
   TagQueueRequest,
   UntagQueueRequest,
 } from "@aws-sdk/client-sqs";
+import { wireRecord } from "../wire-record.ts";
 import { duplicateOf } from "./fifo-deduplication.ts";
 import { longPoll } from "./long-poll.ts";
 import { changeVisibility, messageForHandle } from "./receipt-handles.ts";
@@ -95,7 +96,11 @@ export class SqsService {
       }
       return { QueueUrl: existing.url };
     }
-    const queue = this.store.create(name, { ...defaultAttributes, ...requested }, { ...(input.tags ?? input.Tags ?? {}) });
+    const queue = this.store.create(
+      name,
+      { ...defaultAttributes, ...requested },
+      wireRecord(Object.entries(input.tags ?? input.Tags ?? {})),
+    );
     return { QueueUrl: queue.url };
   }
 
@@ -276,7 +281,7 @@ export class SqsService {
 
   TagQueue(input: TagQueueRequest): Record<string, never> {
     const queue = this.queueFor(input);
-    Object.assign(queue.tags, input.Tags ?? {});
+    for (const [key, value] of Object.entries(input.Tags ?? {})) queue.tags[key] = value;
     this.store.changed();
     return {};
   }

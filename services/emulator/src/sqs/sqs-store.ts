@@ -1,5 +1,6 @@
 /** SQS state: the queues by name, and their snapshot for persistence (in-flight messages come back visible). */
 import type { ServiceState } from "../emulated-service.ts";
+import { wireRecord } from "../wire-record.ts";
 import { type SqsMessage, SqsQueue } from "./sqs-queue.ts";
 
 export interface QueueSnapshot {
@@ -71,7 +72,7 @@ export class SqsStore implements ServiceState<QueueSnapshot[]> {
   restore(queues: QueueSnapshot[]): void {
     for (const s of queues) {
       const q = new SqsQueue(s.name, this.queueUrl(s.name), this.queueArn(s.name), s.attributes, s.createdAt);
-      q.tags = s.tags;
+      q.tags = wireRecord(Object.entries(s.tags ?? {}));
       q.lastModified = s.lastModified;
       this.queues.set(s.name, q);
     }

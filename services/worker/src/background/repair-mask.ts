@@ -12,8 +12,11 @@
  * - a ragged component's hull is filled only at pixels whose colour the confident background
  *   does not have (`colour-evidence.ts`): the gaps of a texture are the surface's colour, the
  *   missing part of a cover is not.
- * The confident background is what the model gives ≤ `backgroundLevel` outside the hulls of its
- * components, so a cover the model half-saw does not count as surface.
+ * - where the model half saw a book (`halfSeen`), the mask grows from its core through such
+ *   colours (`grow-by-colour.ts`).
+ * The confident background is what the model gives ≤ `backgroundLevel` in the frame's outer band,
+ * away from the bounding boxes of its components, so a cover the model half saw does not count as
+ * surface. With too little of it to judge by, nothing is filled on colour.
  */
 import { colourEvidence } from "./colour-evidence.ts";
 import { componentHulls } from "./fill-hull.ts";

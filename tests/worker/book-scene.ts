@@ -8,7 +8,7 @@
  */
 import sharp from "sharp";
 
-export type Background = "wood" | "white" | "cloth" | "dark" | "light" | "black" | "gradient";
+export type Background = "wood" | "white" | "cloth" | "dark" | "light" | "black" | "gradient" | "woven" | "knit" | "planks" | "patterned";
 export type CoverStyle = "plain" | "glossy" | "busy";
 type Rgb = [number, number, number];
 
@@ -37,6 +37,8 @@ export interface SceneOptions {
   colour?: Rgb;
   /** Background colour instead of the palette's (e.g. a cloth of the cover's colour). */
   backgroundColour?: Rgb;
+  /** Ink of a `patterned` paper's motif (default a muted red). */
+  inkColour?: Rgb;
   /** A soft shadow cast by each book towards the lower right, on the background only. */
   shadow?: boolean;
   /** Deterministic variety. */
@@ -71,6 +73,8 @@ interface Palette {
   grain: boolean;
   /** Light falling off from top-left to bottom-right, plus a vignette. */
   gradient?: boolean;
+  /** A repeating texture added to the noise: threads, stitches, grain lines or a printed motif. */
+  texture?: "woven" | "knit" | "planks" | "patterned";
 }
 const palettes: Record<Background, Palette> = {
   wood: { base: [150, 105, 60], sigma: 25, blur: 2, grain: true },
@@ -80,7 +84,61 @@ const palettes: Record<Background, Palette> = {
   light: { base: [241, 240, 236], sigma: 2, blur: 1, grain: false },
   black: { base: [16, 16, 18], sigma: 2, blur: 1, grain: false },
   gradient: { base: [236, 232, 224], sigma: 3, blur: 1, grain: false, gradient: true },
+  woven: { base: [60, 84, 132], sigma: 10, blur: 0.8, grain: false, texture: "woven" },
+  knit: { base: [150, 150, 156], sigma: 8, blur: 0.8, grain: false, texture: "knit" },
+  planks: { base: [160, 112, 66], sigma: 8, blur: 1, grain: false, texture: "planks" },
+  patterned: { base: [226, 214, 190], sigma: 4, blur: 0.8, grain: false, texture: "patterned" },
 };
+
+/**
+ * The texture's brightness offset at a pixel (−40…40 or so) and, for printed paper, whether the
+ * pixel is ink of the motif. Periods are in pixels of a 1600-wide photo, scaled with the width,
+ * so a 2 MP and a 12 MP photo show the same cloth.
+ */
+function textureAt(kind: NonNullable<Palette["texture"]>, x: number, y: number, scale: number, phase: number): number {
+  const u = x / scale;
+  const v = y / scale;
+  switch (kind) {
+    case "woven": {
+      // Plain weave: threads 9 px wide; in each cell either the warp (vertical) or the weft is on
+      // top, shaded across its width, with dark gaps between threads and a tint per thread.
+      const p = 9;
+      const i = Math.floor(u / p);
+      const j = Math.floor(v / p);
+      const fu = (u % p) / p;
+      const fv = (v % p) / p;
+      const warpOnTop = (i + j) % 2 === 0;
+      const across = warpOnTop ? fu : fv;
+      const thread = warpOnTop ? i : j;
+      const tint = 14 * Math.sin(thread * 12.9898 + phase) * Math.sin(thread * 4.1414);
+      return 34 * Math.sin(Math.PI * across) - 22 + tint;
+    }
+    case "knit": {
+      // Stockinette: columns of V-shaped stitches, 12 × 10 px, each leg a bright slanted bar.
+      const fu = (u % 12) / 12;
+      const fv = (v % 10) / 10;
+      const d = fu < 0.5 ? Math.abs(fu - 0.5 * fv) : Math.abs(1 - fu - 0.5 * fv);
+      return 40 * Math.max(0, 1 - d / 0.22) - 18;
+    }
+    case "planks": {
+      // Grain lines that wander, sharp dark late-wood rings, and a dark seam between planks.
+      const plank = Math.floor(v / 220);
+      const w = v + 14 * Math.sin(u / 160 + plank * 1.7 + phase) + 5 * Math.sin(u / 41 + plank);
+      const ring = Math.abs(Math.sin(w / 6.5));
+      const seam = v % 220 < 3 ? -60 : 0;
+      return 30 * ring ** 6 * -1 + 10 * Math.sin(u / 300 + plank * 2.3) + seam + 8;
+    }
+    case "patterned": {
+      // Printed paper: a lattice of dots and diagonal lines, 48 px apart (ink marked by < −100).
+      const p = 48;
+      const cu = (u % p) - p / 2;
+      const cv = (v % p) - p / 2;
+      const dot = Math.hypot(cu, cv) < 8;
+      const line = Math.abs(((u + v) % p) - p / 2) < 1.5;
+      return dot || line ? -1000 : 0;
+    }
+  }
+}
 const covers: Rgb[] = [
   [128, 28, 32],
   [24, 60, 110],
@@ -114,6 +172,10 @@ export async function bookScene(options: SceneOptions): Promise<Scene> {
     .toBuffer();
   const rgb = Buffer.alloc(width * height * 3);
   const diag = Math.hypot(width, height);
+  const scale = width / 1600;
+  // Not drawn from `rand`: scenes made before textures existed keep their covers.
+  const phase = (seed % 97) * 0.37;
+  const ink = options.inkColour ?? [170, 70, 60];
   for (let y = 0; y < height; y++) {
     const grain = p.grain ? 18 * Math.sin(y / (height / 40) + Math.sin(y / 37) * 2) : 0;
     for (let x = 0; x < width; x++) {
@@ -123,7 +185,11 @@ export async function bookScene(options: SceneOptions): Promise<Scene> {
         const r = Math.hypot(x - width / 2, y - height / 2) / (diag / 2);
         light = -45 * ((x + y) / (width + height)) - 30 * r * r;
       }
-      for (let c = 0; c < 3; c++) rgb[i + c] = clamp(base[c] + bg[i + c] - 128 + grain + light);
+      const t = p.texture ? textureAt(p.texture, x, y, scale, phase) : 0;
+      for (let c = 0; c < 3; c++) {
+        const colour = t < -100 ? ink[c] : base[c] + t;
+        rgb[i + c] = clamp(colour + bg[i + c] - 128 + grain + light);
+      }
     }
   }
   const specs: BookSpec[] = options.books ?? [
@@ -258,6 +324,40 @@ export async function encodeWithOrientation6(scene: Scene): Promise<Buffer> {
 export async function alphaOf(png: Uint8Array): Promise<{ alpha: Buffer; width: number; height: number }> {
   const { data, info } = await sharp(png).extractChannel(3).raw().toBuffer({ resolveWithObject: true });
   return { alpha: data, width: info.width, height: info.height };
+}
+
+/** sRGB (0–255) → CIE L*a*b* (D65). */
+function toLab([r, g, b]: Rgb): Rgb {
+  const lin = (v: number) => {
+    const c = v / 255;
+    return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  };
+  const [lr, lg, lb] = [lin(r), lin(g), lin(b)];
+  const x = (0.4124 * lr + 0.3576 * lg + 0.1805 * lb) / 0.95047;
+  const y = 0.2126 * lr + 0.7152 * lg + 0.0722 * lb;
+  const z = (0.0193 * lr + 0.1192 * lg + 0.9505 * lb) / 1.08883;
+  const f = (t: number) => (t > 216 / 24389 ? Math.cbrt(t) : ((24389 / 27) * t + 16) / 116);
+  return [116 * f(y) - 16, 500 * (f(x) - f(y)), 200 * (f(y) - f(z))];
+}
+
+/**
+ * How far the book stands out: CIE76 ΔE between the mean colour of the book's pixels and that of
+ * the background's, as drawn (spine, print and texture included). About 2 is the smallest
+ * difference a person notices between two flat patches side by side.
+ */
+export function sceneContrast(scene: Pick<Scene, "rgb" | "mask">): number {
+  const sum = [
+    [0, 0, 0],
+    [0, 0, 0],
+  ];
+  const n = [0, 0];
+  for (let i = 0; i < scene.mask.length; i++) {
+    const k = scene.mask[i] ? 1 : 0;
+    n[k]++;
+    for (let c = 0; c < 3; c++) sum[k][c] += scene.rgb[i * 3 + c];
+  }
+  const [bg, book] = [0, 1].map((k) => toLab(sum[k].map((v) => v / Math.max(1, n[k])) as Rgb));
+  return Math.hypot(bg[0] - book[0], bg[1] - book[1], bg[2] - book[2]);
 }
 
 /** Intersection over union of `alpha > 127` and a 0/1 mask (or another alpha). */

@@ -22,6 +22,7 @@ const engineDefaults = {
   BG_MODEL_DIR: undefined,
   BG_TRIM_PADDING: undefined,
   BG_MAX_OUTPUT_EDGE: undefined,
+  BG_THREADS: undefined,
   MAX_INPUT_PIXELS: undefined,
 };
 const cutout = (args: string[], env: Record<string, string> = {}) =>
@@ -83,6 +84,9 @@ describe("cutout CLI", () => {
     const config = await cutout(["a.jpg", "b.png"], { BG_MODEL: "huge" });
     expect(config.code).toBe(78);
     expect(config.stderr).toMatch(/BG_MODEL/);
+    const threads = await cutout(["a.jpg", "b.png"], { BG_THREADS: "lots" });
+    expect(threads.code).toBe(78);
+    expect(threads.stderr).toMatch(/BG_THREADS must be "auto" or a whole number of threads ≥ 1, got "lots"/);
     const args = await cutout(["only-one.jpg"]);
     expect(args.code).toBe(2);
     expect(args.stderr).toMatch(/expected a photo and an output path, got 1/);

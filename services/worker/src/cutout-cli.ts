@@ -2,7 +2,7 @@
  * `node /var/task/cutout.mjs <photo> <out.png>` in the worker image, or
  * `npx tsx services/worker/src/cutout-cli.ts <photo> <out.png>` in the repository: the worker's
  * engine on one file, configured by the same `BG_*` variables as the handler (and threads from
- * `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` when set, as on Lambda). For seeing what the deployed engine
+ * `BG_THREADS`, else `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` when set, as on Lambda). For seeing what the deployed engine
  * makes of a photo without a queue, a bucket or a database, and for timing a cold start: process
  * start → first cut-out is the `coldStartMs` it prints (scripts/bench-worker-cold.ts).
  *
@@ -20,7 +20,7 @@ import { accessSync, constants, readFileSync, renameSync, rmSync, writeFileSync 
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { errorMessage, loadConfig, PermanentJobError } from "@bluemoxon/core";
-import { createBackgroundRemover } from "./background/background-remover.ts";
+import { createBackgroundRemover, defaultThreads } from "./background/background-remover.ts";
 import { decodeImage } from "./background/decode-image.ts";
 import { engineConfigSchema, engineOptions } from "./worker-config.ts";
 
@@ -28,7 +28,7 @@ const usage = `usage: cutout <photo> <out.png>
 
 Removes the background of one photo with the worker's engine and writes the cut-out (RGBA PNG).
 Environment: BG_MODEL, BG_MODEL_DIR, BG_MEMORY_ARENA, BG_TRIM_PADDING, BG_MAX_OUTPUT_EDGE,
-MAX_INPUT_PIXELS, AWS_LAMBDA_FUNCTION_MEMORY_SIZE (see services/worker/README.md).`;
+MAX_INPUT_PIXELS, BG_THREADS, AWS_LAMBDA_FUNCTION_MEMORY_SIZE (see services/worker/README.md).`;
 
 function fail(code: number, message: string): never {
   process.stderr.write(`cutout: ${message}\n`);
@@ -50,8 +50,11 @@ if (paths.length !== 2) fail(2, `expected a photo and an output path, got ${path
 const [photo, out] = paths;
 
 let config: ReturnType<typeof engineOptions>;
+let threads: number;
 try {
   config = engineOptions(loadConfig(engineConfigSchema));
+  // BG_THREADS is checked with the rest of the configuration, before any photo or model is read.
+  threads = defaultThreads();
 } catch (error) {
   fail(78, errorMessage(error));
 }
@@ -79,7 +82,7 @@ const decode = performance.now() - decodeStarted;
 
 let remover: Awaited<ReturnType<typeof createBackgroundRemover>>;
 try {
-  remover = await createBackgroundRemover(config.remover);
+  remover = await createBackgroundRemover({ ...config.remover, threads });
 } catch (error) {
   fail(
     1,

@@ -7,7 +7,7 @@
  * large (≥ `minArea` of the frame) and far from convex (area / hull area < `maxSolidity`) are
  * touched: a well-found book (solidity ≈ 1) and separate books (separate components) are not.
  */
-import { labelRuns } from "./label-runs.ts";
+import { type LabelledRuns, labelRuns } from "./label-runs.ts";
 
 export interface HullFillOptions {
   /** Foreground is ≥ this (0–255). Default 128. */
@@ -59,49 +59,78 @@ function scanHull(hull: Point[], top: number, bottom: number): { min: Float64Arr
   return { min, max };
 }
 
+/** A component's convex hull as per-row spans: rows top … top + min.length − 1, x from ⌈min⌉ to ⌊max⌋. */
+export interface ComponentHull {
+  component: number;
+  /** Pixels of the component. */
+  area: number;
+  /** Pixels inside its convex hull. */
+  hullArea: number;
+  top: number;
+  min: Float64Array;
+  max: Float64Array;
+}
+
 /**
- * Fills, in place, each qualifying component of `mask` (one byte per pixel) to its convex hull
- * with 255; returns the number of pixels filled. Components are those of the mask as given (a
- * hull filled first does not join a component found later).
- * @example
- * fillHull(mask, 1024, 1024, { maxSolidity: 0.8 });
+ * The convex hull of every component of `runs` (foreground runs from `labelRuns`) with at least
+ * `minPixels` pixels; components whose hull is degenerate (a line) are left out.
  */
-export function fillHull(mask: Uint8Array, width: number, height: number, options: HullFillOptions = {}): number {
-  const { threshold = 128, maxSolidity = 0.8, minArea = 0.02 } = options;
-  const n = width * height;
-  const runs = labelRuns(mask, width, height, threshold, true);
+export function componentHulls(runs: LabelledRuns, minPixels = 0): ComponentHull[] {
   const { count, row, start, end, label } = runs;
   const area = new Float64Array(runs.components);
   for (let r = 0; r < count; r++) area[label[r]] += end[r] - start[r];
-  let filled = 0;
-  for (let component = 0; component < runs.components; component++) {
-    if (area[component] < minArea * n) continue;
-    // Each row's leftmost and rightmost pixel of the component: the hull's candidates.
-    const points: Point[] = [];
-    let y = -1;
-    let left = 0;
-    let right = 0;
-    for (let r = 0; r < count; r++) {
-      if (label[r] !== component) continue;
-      if (row[r] !== y) {
-        if (y >= 0) points.push([left, y], [right, y]);
-        y = row[r];
-        left = start[r];
-      }
-      right = end[r] - 1;
+  // Each row's leftmost and rightmost pixel of each component: the hull's candidates.
+  const points: Point[][] = Array.from({ length: runs.components }, () => []);
+  const lastRow = new Int32Array(runs.components).fill(-1);
+  const left = new Int32Array(runs.components);
+  const right = new Int32Array(runs.components);
+  for (let r = 0; r < count; r++) {
+    const c = label[r];
+    if (area[c] < minPixels) continue;
+    if (row[r] !== lastRow[c]) {
+      if (lastRow[c] >= 0) points[c].push([left[c], lastRow[c]], [right[c], lastRow[c]]);
+      lastRow[c] = row[r];
+      left[c] = start[r];
+      right[c] = end[r] - 1;
+    } else {
+      left[c] = Math.min(left[c], start[r]);
+      right[c] = Math.max(right[c], end[r] - 1);
     }
-    points.push([left, y], [right, y]);
-    const hull = convexHull(points);
+  }
+  const hulls: ComponentHull[] = [];
+  for (let c = 0; c < runs.components; c++) {
+    if (area[c] < minPixels || lastRow[c] < 0) continue;
+    points[c].push([left[c], lastRow[c]], [right[c], lastRow[c]]);
+    const hull = convexHull(points[c]);
     if (hull.length < 3) continue;
     const top = Math.min(...hull.map((p) => p[1]));
     const bottom = Math.max(...hull.map((p) => p[1]));
     const { min, max } = scanHull(hull, top, bottom);
     let hullArea = 0;
     for (let r = 0; r < min.length; r++) if (max[r] >= min[r]) hullArea += Math.floor(max[r]) - Math.ceil(min[r]) + 1;
-    if (area[component] / hullArea >= maxSolidity) continue;
+    hulls.push({ component: c, area: area[c], hullArea, top, min, max });
+  }
+  return hulls;
+}
+
+/**
+ * Fills, in place, each qualifying component of `mask` (one byte per pixel) to its convex hull
+ * with 255; returns the number of pixels filled. Components are those of the mask as given (a
+ * hull filled first does not join a component found later). `allow`, when given, limits the fill
+ * to the pixels where it is non-zero (the evidence that the mask is hollow there).
+ * @example
+ * fillHull(mask, 1024, 1024, { maxSolidity: 0.8 });
+ */
+export function fillHull(mask: Uint8Array, width: number, height: number, options: HullFillOptions = {}, allow?: Uint8Array): number {
+  const { threshold = 128, maxSolidity = 0.8, minArea = 0.02 } = options;
+  const runs = labelRuns(mask, width, height, threshold, true);
+  let filled = 0;
+  for (const { area, hullArea, top, min, max } of componentHulls(runs, minArea * width * height)) {
+    if (area / hullArea >= maxSolidity) continue;
     for (let r = 0; r < min.length; r++) {
       const offset = (top + r) * width;
       for (let x = Math.ceil(min[r]); x <= Math.floor(max[r]); x++) {
+        if (allow && !allow[offset + x]) continue;
         if (mask[offset + x] < threshold) filled++;
         if (mask[offset + x] < 255) mask[offset + x] = 255;
       }

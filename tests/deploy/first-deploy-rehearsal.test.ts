@@ -518,7 +518,7 @@ describe.sequential("first deploy on a fresh account (rehearsal)", () => {
           "AWS calls of the first-deploy rehearsal by CI role (tests/iam/call-recorder.ts); regenerate: UPDATE_RECORDED_CALLS=1 npx vitest run tests/deploy/first-deploy-rehearsal.test.ts",
         calls: calls.sort((a, b) => operationKey(a).localeCompare(operationKey(b))),
       };
-      await writeFile(recordingPath, `${JSON.stringify(recording, null, 1)}\n`);
+      await writeFile(recordingPath, `${JSON.stringify(recording, null, 2)}\n`);
     }
     const committed = new Set(loadRecording().calls.map(operationKey));
     const missing = [...new Set(calls.map(operationKey))].filter((k) => !committed.has(k));

@@ -17,7 +17,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadManifest, repoRoot } from "@bluemoxon/core";
+import { loadManifest, repoRoot, resourceNames, servicePolicy } from "@bluemoxon/core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type Authorization, authorizations, type Call, operationOf, type Where } from "./aws-operations.ts";
 import type { Rendered, RenderedRole } from "./bootstrap-policies.ts";
@@ -427,6 +427,79 @@ describe("must deny (same evaluator, same rendered policies)", () => {
       expect(trust, role).not.toMatch(/StringLike/);
     }
   });
+});
+
+describe("the permissions boundary of the functions' roles (terraform/bootstrap's <prefix>-boundary)", () => {
+  it("holds every permission a function role is given (pipeline.json's, its logs, its database secret, VPC interfaces), and none on the other environment", async (ctx) => {
+    if (!rendered) return ctx.skip(skipReason);
+    const refused: string[] = [];
+    const allowed: string[] = [];
+    // A concrete resource for a policy's pattern (a secret's random suffix, an object key).
+    const concrete = (r: string) => r.replace(/\?{6}$/, "AbCdEf").replace(/\/\*$/, "/originals/1.jpg");
+    for (const env of ["staging", "prod"] as const) {
+      const boundary = rendered.managed[`${prefixes[env]}-boundary`];
+      expect(boundary, `${prefixes[env]}-boundary`).toBeDefined();
+      const names = resourceNames(manifest, { environment: env, region: manifest.region, accountId: account });
+      const given: Authorization[] = [];
+      for (const service of Object.keys(manifest.services))
+        for (const st of servicePolicy(manifest, service, names))
+          for (const action of st.Action) for (const r of st.Resource) given.push({ action, resource: concrete(r), context: {} });
+      const logStream = `arn:aws:logs:${manifest.region}:${account}:log-group:/aws/lambda/${prefixes[env]}-api:log-stream:2026/12/07/x`;
+      given.push(
+        { action: "logs:CreateLogStream", resource: logStream, context: {} },
+        { action: "logs:PutLogEvents", resource: logStream, context: {} },
+      );
+      for (const action of ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface"])
+        given.push({ action, resource: "*", context: {} });
+      // The database secret: RDS's own for staging's Aurora (tagged with its cluster), the external one for prod.
+      const rdsSecret = `arn:aws:secretsmanager:${manifest.region}:${account}:secret:rds!cluster-0a1b2c3d-AbCdEf`;
+      const clusterTag = (e: "staging" | "prod") => ({
+        "aws:ResourceTag/aws:rds:primaryDBClusterArn": `arn:aws:rds:${manifest.region}:${account}:cluster:${prefixes[e]}-db`,
+      });
+      if (env === "staging") given.push({ action: "secretsmanager:GetSecretValue", resource: rdsSecret, context: clusterTag("staging") });
+      for (const arn of externalSecrets(env)) given.push({ action: "secretsmanager:GetSecretValue", resource: arn, context: {} });
+      // A function role: exactly these permissions, under the boundary.
+      const role: RenderedRole = {
+        name: `${prefixes[env]}-api`,
+        arn: `arn:aws:iam::${account}:role/${prefixes[env]}-api`,
+        trust: {},
+        policies: [
+          {
+            name: "given",
+            policy: { Version: "2012-10-17", Statement: given.map((g) => ({ Effect: "Allow", Action: g.action, Resource: g.resource })) },
+          },
+        ],
+        boundary: { arn: boundary.arn, policy: boundary.policy },
+      };
+      for (const g of given) {
+        const got = await evaluate(g, role, account);
+        if (got !== "Allowed") refused.push(`${env}: ${g.action} on ${g.resource} is ${got} under ${prefixes[env]}-boundary`);
+      }
+      // The same permissions on the other environment's resources: outside the boundary.
+      const theirs = other(env);
+      for (const g of given) {
+        const moved = { ...g, resource: g.resource.split(prefixes[env]).join(prefixes[theirs]) };
+        if (moved.resource === g.resource) continue;
+        const wide: RenderedRole = {
+          ...role,
+          policies: [{ name: "wide", policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] } }],
+        };
+        if ((await evaluate(moved, wide, account)) === "Allowed") allowed.push(`${env}: ${moved.action} on ${moved.resource}`);
+      }
+      const otherRds = { action: "secretsmanager:GetSecretValue", resource: rdsSecret, context: clusterTag(theirs) };
+      const wide: RenderedRole = {
+        ...role,
+        policies: [{ name: "wide", policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] } }],
+      };
+      if ((await evaluate(otherRds, wide, account)) === "Allowed") allowed.push(`${env}: ${theirs}'s rds!cluster secret`);
+      // Nor IAM, whatever policy a deploy would put on the role.
+      if (
+        (await evaluate({ action: "iam:CreateRole", resource: `arn:aws:iam::${account}:role/x`, context: {} }, wide, account)) === "Allowed"
+      )
+        allowed.push(`${env}: iam:CreateRole`);
+    }
+    expect([...refused, ...allowed].join("\n")).toBe("");
+  }, 120_000);
 });
 
 /** A read of staging that promote needs (its release, functions, images, API key, state): by design allowed. */

@@ -40,6 +40,7 @@ import {
   DescribeSecurityGroupsCommand,
   DescribeVpcEndpointsCommand,
   EC2Client,
+  ModifyVpcAttributeCommand,
 } from "@aws-sdk/client-ec2";
 import { DescribeRepositoriesCommand, ECRClient } from "@aws-sdk/client-ecr";
 import { GetRoleCommand, IAMClient, ListRolePoliciesCommand } from "@aws-sdk/client-iam";
@@ -114,10 +115,13 @@ const functionExists = (fn: string) =>
   );
 const digestOf = (uri: string) => uri.split("@")[1];
 
-/** A VPC as a fresh account has it: two private subnets whose route table sends 0.0.0.0/0 to a NAT gateway. */
+/** A VPC as a fresh account has it (DNS support and hostnames on): two private subnets whose route table sends 0.0.0.0/0 to a NAT gateway. */
 async function buildVpc(cidr: number): Promise<string[]> {
   const { ec2 } = aws;
   const vpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: `10.${cidr}.0.0/16` }))).Vpc?.VpcId;
+  // The interface endpoints' private DNS needs DNS hostnames (off on a new VPC) and DNS support.
+  await ec2.send(new ModifyVpcAttributeCommand({ VpcId: vpc, EnableDnsHostnames: { Value: true } }));
+  await ec2.send(new ModifyVpcAttributeCommand({ VpcId: vpc, EnableDnsSupport: { Value: true } }));
   const subnet = async (n: number, az: string) =>
     (await ec2.send(new CreateSubnetCommand({ VpcId: vpc, CidrBlock: `10.${cidr}.${n}.0/24`, AvailabilityZone: az }))).Subnet
       ?.SubnetId as string;

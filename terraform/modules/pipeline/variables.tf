@@ -121,3 +121,9 @@ variable "migrate_timeout_seconds" {
     error_message = "migrate_timeout_seconds must be between 60 and 900."
   }
 }
+
+variable "egress_route_check" {
+  description = "Refuse function subnets whose 0.0.0.0/0 route goes to neither a NAT gateway nor a transit gateway. false: egress is provided another way (a NAT instance, a firewall appliance) — docs/deploying.md, Networking."
+  type        = bool
+  default     = true
+}

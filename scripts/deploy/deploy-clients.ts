@@ -9,6 +9,7 @@ import { ECRClient } from "@aws-sdk/client-ecr";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SSMClient } from "@aws-sdk/client-ssm";
+import { recordCalls } from "./aws-call-log.ts";
 
 export interface AwsTarget {
   region: string;
@@ -32,6 +33,16 @@ export const clientConfig = ({ region, endpoint, profile }: AwsTarget) => ({
   ...(endpoint ? { endpoint } : {}),
   ...(profile ? { profile } : {}),
 });
+
+/**
+ * An SDK client for this target (clientConfig), recording its calls when BLUEMOXON_AWS_CALL_LOG is
+ * set (aws-call-log.ts: the permission proof's recording). Every deploy script builds its clients here.
+ * @example
+ * const lambda = awsClient(LambdaClient, { region: "us-east-1", profile: "prod" });
+ */
+export function awsClient<C>(Client: new (config: ReturnType<typeof clientConfig>) => C, target: AwsTarget): C {
+  return recordCalls(new Client(clientConfig(target)));
+}
 
 /** Environment variables that point a child process (terraform) at this target's profile. */
 export const profileEnv = (profile?: string): Record<string, string> => (profile ? { AWS_PROFILE: profile } : {});
@@ -64,12 +75,11 @@ export async function unlessMissing<T>(call: Promise<T>): Promise<T | undefined>
  * aws.destroy();
  */
 export function deployClients(target: AwsTarget): DeployClients {
-  const config = clientConfig(target);
   const clients = {
-    lambda: new LambdaClient(config),
-    ecr: new ECRClient(config),
-    ssm: new SSMClient(config),
-    secrets: new SecretsManagerClient(config),
+    lambda: awsClient(LambdaClient, target),
+    ecr: awsClient(ECRClient, target),
+    ssm: awsClient(SSMClient, target),
+    secrets: awsClient(SecretsManagerClient, target),
   };
   return {
     ...clients,

@@ -9,9 +9,11 @@
  * an apply the previous release still takes all traffic, and this step:
  *
  * 1. finds each function's newest published version (the one the apply just made),
- * 2. invokes the API function's **new version** (not `live`) with `{"action":"migrate"}` — the
- *    new code migrates the database before any traffic reaches it; migrations are expand-only,
- *    so the release still serving works with them — and stops, aliases unmoved, if that fails,
+ * 2. invokes the migrations' own function `<prefix>-migrate` (the API image, handler
+ *    `lambda.migrateHandler`, a timeout in minutes) at its **new version** — the new code migrates
+ *    the database before any traffic reaches it; migrations are expand-only, so the release still
+ *    serving works with them — and stops, aliases unmoved, if that fails. An environment applied
+ *    before that function existed migrates through the new API version (`{"action":"migrate"}`),
  * 3. moves every function's `live` alias to its new version.
  *
  * deploy-staging runs it after the apply; promote (promote.ts) runs it for prod. Options: --region,
@@ -20,11 +22,14 @@
 import { GetAliasCommand, InvokeCommand, LambdaClient, ListVersionsByFunctionCommand, UpdateAliasCommand } from "@aws-sdk/client-lambda";
 import { deployedFunctions, loadManifest, type Manifest, resourceNames } from "@bluemoxon/core";
 import { parseCli, runCli, UsageError } from "./cli-args.ts";
-import { clientConfig, unlessMissing } from "./deploy-clients.ts";
+import { awsClient, unlessMissing } from "./deploy-clients.ts";
 
 export class GoLiveError extends Error {
   override name = "GoLiveError";
 }
+
+/** The migrations' own function of an environment (terraform/modules/pipeline, module "migrate"). */
+export const migrateFunctionName = (prefix: string) => `${prefix}-migrate`;
 
 /** The highest numbered published version of a function (never $LATEST). */
 export async function newestVersion(lambda: Pick<LambdaClient, "send">, functionName: string): Promise<string> {
@@ -63,7 +68,7 @@ export async function goLive({
   lambda: given,
 }: GoLiveOptions): Promise<Record<string, string>> {
   const names = resourceNames(manifest, { environment: env, region });
-  const own = given ? undefined : new LambdaClient(clientConfig({ region: names.region, endpoint, profile }));
+  const own = given ? undefined : awsClient(LambdaClient, { region: names.region, endpoint, profile });
   const lambda = (given ?? own) as LambdaClient;
   try {
     const functions = deployedFunctions(manifest, names);
@@ -71,17 +76,15 @@ export async function goLive({
     for (const fn of functions) target[fn.name] = await newestVersion(lambda, fn.name);
     const api = functions.find((f) => f.logical === "api");
     if (!skipMigrate && api) {
-      const version = target[api.name];
-      log(`      migrate: ${api.name}:${version} (the new code, before it takes traffic)`);
-      const res = await lambda.send(
-        new InvokeCommand({ FunctionName: api.name, Qualifier: version, Payload: Buffer.from('{"action":"migrate"}') }),
-      );
-      const payload = Buffer.from(res.Payload ?? []).toString("utf8");
+      const migrator = migrateFunctionName(names.prefix);
+      const own = await unlessMissing(newestVersion(lambda, migrator));
+      const [name, version, payload] = own ? [migrator, own, "{}"] : [api.name, target[api.name], '{"action":"migrate"}'];
+      log(`      migrate: ${name}:${version} (the new code, before it takes traffic)`);
+      const res = await lambda.send(new InvokeCommand({ FunctionName: name, Qualifier: version, Payload: Buffer.from(payload) }));
+      const answer = Buffer.from(res.Payload ?? []).toString("utf8");
       if (res.FunctionError)
-        throw new GoLiveError(
-          `migration of ${env} failed; no alias was moved, the previous release still serves: ${payload.slice(0, 500)}`,
-        );
-      log(`      migrated: ${payload.slice(0, 300)}`);
+        throw new GoLiveError(`migration of ${env} failed; no alias was moved, the previous release still serves: ${answer.slice(0, 500)}`);
+      log(`      migrated: ${answer.slice(0, 300)}`);
     }
     for (const fn of functions) {
       const alias = await unlessMissing(lambda.send(new GetAliasCommand({ FunctionName: fn.name, Name: "live" })));

@@ -4,8 +4,9 @@
  *   zx scripts/preflight.mjs --env staging [--plan plan.json] [--database-secret ARN] [--require-input NAME=HINT ...]
  *
  * - every secret of pipeline.json exists as `<prefix>/<name>`, has an AWSCURRENT value, and holds
- *   the shape the code reads (`api-keys`: {"keys": [non-empty, ...]}; `json`: every `fields` entry a
- *   non-empty string; `string`: non-empty) — values are never printed;
+ *   the shape the code reads (`api-keys`: {"keys": [non-empty, ...]}, and every key as the API's own
+ *   rules take it — at least 32 characters, @bluemoxon/api's createApiKeyProvider; `json`: every
+ *   `fields` entry a non-empty string; `string`: non-empty) — values are never printed;
  * - the external database secret (--database-secret, prod) holds a username and a password;
  * - every --require-input (an environment variable such as TF_VAR_database_host) is non-empty;
  * - with --plan (`terraform show -json <planfile>`): every requiredEnv of every function the plan
@@ -21,9 +22,10 @@ import {
   GetSecretValueCommand,
   SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
+import { createApiKeyProvider } from "@bluemoxon/api";
 import { deployedFunctions, loadManifest, type Manifest, resourceNames } from "@bluemoxon/core";
 import { parseCli, parsePairs, runCli, UsageError } from "./cli-args.ts";
-import { clientConfig } from "./deploy-clients.ts";
+import { awsClient } from "./deploy-clients.ts";
 
 type SecretSpec = Manifest["secrets"][string];
 
@@ -44,6 +46,25 @@ export function shapeProblem(kind: SecretSpec["kind"], fields: string[] | undefi
   }
   const empty = (fields ?? []).filter((f) => typeof parsed?.[f] !== "string" || (parsed[f] as string).trim() === "");
   return empty.length ? `has no non-empty ${empty.map((f) => `"${f}"`).join(", ")}` : undefined;
+}
+
+/**
+ * Why the API would refuse this key list at start (its own rules, from @bluemoxon/api: every usable
+ * key at least minApiKeyLength characters), or undefined. The API's message names the secret and the
+ * key's position, never the key.
+ */
+export async function apiKeyProblem(secretId: string, value: string): Promise<string | undefined> {
+  const provider = createApiKeyProvider({
+    secrets: { send: async () => ({ SecretString: value }) } as unknown as SecretsManagerClient,
+    secretId,
+    ttlMs: 0,
+  });
+  try {
+    await provider.keys();
+    return undefined;
+  } catch (error) {
+    return `would stop the API: ${(error as Error).message}`;
+  }
 }
 
 const exampleOf = (spec: Pick<SecretSpec, "kind" | "fields">) =>
@@ -146,7 +167,7 @@ export async function preflight({
   environment = process.env,
 }: PreflightOptions): Promise<string[]> {
   const names = resourceNames(manifest, { environment: env, region });
-  const secrets = new SecretsManagerClient(clientConfig({ region: names.region, endpoint, profile }));
+  const secrets = awsClient(SecretsManagerClient, { region: names.region, endpoint, profile });
   const problems: string[] = [];
 
   for (const [name, hint] of Object.entries(inputs))
@@ -169,7 +190,8 @@ export async function preflight({
       else if ("empty" in got) problems.push(`secret ${id} has no AWSCURRENT value — ${put}`);
       else if ("binary" in got) problems.push(`secret ${id} holds a binary value; the code reads a string — ${put}`);
       else {
-        const shape = shapeProblem(spec.kind, spec.fields, got.value);
+        const shape =
+          shapeProblem(spec.kind, spec.fields, got.value) ?? (spec.kind === "api-keys" ? await apiKeyProblem(id, got.value) : undefined);
         if (shape) problems.push(`secret ${id} ${shape} — ${put}`);
       }
     }

@@ -25,7 +25,9 @@
  * The rollback moves each function's `live` alias back to the version it pointed at before (no
  * re-apply of old state), then smoke-tests again. On a first-ever promotion there is no previous
  * version: every function of <to> gets reserved concurrency 0, so nothing runs the failed code
- * (the API is throttled, queue messages wait in SQS) until a good promotion lifts it.
+ * (the API is throttled, queue messages wait in SQS); the next promotion lifts it right after its
+ * apply (before its migration and smoke tests, which a stopped function would fail), and stops
+ * traffic again if it fails too.
  */
 import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -209,7 +211,7 @@ export async function promote(args: string[], log: (line: string) => void = cons
 
   const durations: { step: string; ms: number; ok: boolean }[] = [];
   let stepNo = 0;
-  const totalSteps = dryRun ? 4 : 9;
+  let totalSteps = dryRun ? 4 : 9;
   async function step<T>(title: string, fn: () => Promise<T>): Promise<T> {
     stepNo += 1;
     log(`[${stepNo}/${totalSteps}] ${title}`);
@@ -492,6 +494,20 @@ export async function promote(args: string[], log: (line: string) => void = cons
       attemptedApply = true;
       await deploy(Object.fromEntries(Object.entries(targetImages).map(([k, v]) => [k, v.uri])));
     });
+    // A failed first promotion left every function at reserved concurrency 0, which applies to every
+    // version: the new API version could not migrate, nor the smoke tests run. Lift it now, before
+    // go-live — what `live` points at is the failed first release until go-live moves it (seconds,
+    // plus the migration); a failure from here on stops traffic again (stopTraffic).
+    const stopped = Object.values(before).filter((f) => f.reserved === 0);
+    if (stopped.length) {
+      totalSteps += 1;
+      await step(`lift the stop of ${toEnv}'s failed first promotion (reserved concurrency 0)`, async () => {
+        for (const fn of stopped) {
+          await to.aws.lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: fn.name }));
+          log(`      ${fn.name}: reserved concurrency removed`);
+        }
+      });
+    }
     await step(`migrate ${toEnv} with the new API version, then move the live aliases to the new versions`, () =>
       goLive({
         env: toEnv,
@@ -508,9 +524,6 @@ export async function promote(args: string[], log: (line: string) => void = cons
     await step(`smoke test ${toEnv}`, () => smokeTest(to));
     const release = await readRelease({ env: fromEnv, manifest, region, endpoint: from.endpoint, profile: from.profile });
     if (!release) throw new PromotionError(`${fromEnv}'s release record disappeared during the promotion`);
-    // A promotion that passed lifts a first promotion's stop (reserved concurrency 0).
-    for (const fn of Object.values(before))
-      if (fn.reserved === 0) await to.aws.lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: fn.name }));
     await writeRelease({
       env: toEnv,
       manifest,

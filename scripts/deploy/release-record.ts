@@ -12,7 +12,7 @@ import { GetParameterCommand, PutParameterCommand, SSMClient } from "@aws-sdk/cl
 import { loadManifest, type Manifest, resourceNames } from "@bluemoxon/core";
 import { z } from "zod";
 import { parseCli, parsePairs, runCli, UsageError } from "./cli-args.ts";
-import { type AwsTarget, clientConfig, unlessMissing } from "./deploy-clients.ts";
+import { type AwsTarget, awsClient, unlessMissing } from "./deploy-clients.ts";
 
 export const digestUri = /^([^@\s]+)@(sha256:[a-f0-9]{64})$/;
 
@@ -42,7 +42,7 @@ export interface ReleaseTarget extends Partial<AwsTarget> {
 
 function targetOf({ env, manifest = loadManifest(), ...aws }: ReleaseTarget) {
   const names = resourceNames(manifest, { environment: env, region: aws.region });
-  return { manifest, name: releaseParameter(names.prefix), ssm: new SSMClient(clientConfig({ ...aws, region: names.region })) };
+  return { manifest, name: releaseParameter(names.prefix), ssm: awsClient(SSMClient, { ...aws, region: names.region }) };
 }
 
 /** Reads `/<prefix>/release`; resolves to undefined when none was written yet. */

@@ -21,7 +21,7 @@ import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { loadManifest } from "@bluemoxon/core";
 import { parseCli, runCli, UsageError } from "./cli-args.ts";
-import { type AwsTarget, clientConfig } from "./deploy-clients.ts";
+import { type AwsTarget, awsClient } from "./deploy-clients.ts";
 
 /** The first (current) key of an `{"keys": [...]}` secret, or a plain-string secret. */
 export function currentKey(secretString: string): string {
@@ -70,7 +70,7 @@ export async function smokeApi({
 }: ApiSmokeOptions): Promise<boolean> {
   const base = api.replace(/\/+$/, "");
   // The profile of the environment under test (promote --to-profile), not whatever AWS_PROFILE is.
-  const secrets = new SecretsManagerClient(clientConfig({ region, endpoint, profile }));
+  const secrets = awsClient(SecretsManagerClient, { region, endpoint, profile });
   const get = (path: string, key?: string) =>
     fetch(`${base}${path}`, { headers: key ? { "x-api-key": key } : {}, signal: AbortSignal.timeout(timeoutMs) });
   let key: string | undefined;
@@ -174,7 +174,7 @@ export async function smokeWorker({
   profile,
   log = console.log,
 }: WorkerSmokeOptions): Promise<boolean> {
-  const lambda = new LambdaClient(clientConfig({ region, endpoint, profile }));
+  const lambda = awsClient(LambdaClient, { region, endpoint, profile });
   try {
     return await check(log, `worker ${functionName}:${qualifier} answers a synthetic SQS event`, async () => {
       const { messageId, event } = workerSmokeEvent(region);

@@ -10,12 +10,17 @@
  */
 import { createServer, type Server } from "node:http";
 
-export function fakeApi(key: string, runsNew: () => Promise<boolean>) {
+/**
+ * `throttled()`: the function behind the API takes no invocation (reserved concurrency 0), so API
+ * Gateway answers every request 503 as AWS does for a throttled integration.
+ */
+export function fakeApi(key: string, runsNew: () => Promise<boolean>, throttled: () => Promise<boolean> = async () => false) {
   const state: { failDeep: false | "always" | "new-version" } = { failDeep: false };
   const failing = async () => state.failDeep === "always" || (state.failDeep === "new-version" && (await runsNew()));
   const server: Server = createServer(async (req, res) => {
     const authed = req.headers["x-api-key"] === key;
     const send = (status: number, body: unknown) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+    if (await throttled()) return send(503, { message: "Service Unavailable" });
     if (req.url === "/health") return send(200, { status: "ok" });
     if (!authed) return send(401, { title: "Unauthorized" });
     if (req.url === "/health/deep")

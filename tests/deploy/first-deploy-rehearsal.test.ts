@@ -15,12 +15,17 @@
  *     runs, read from both functions), a held state lock (waits, fails, nothing rolled back), and a
  *     later release failing its smoke test (the `live` aliases moved back, the rollback smoke-tested).
  *
+ * Every AWS call the deploy steps make is recorded (Terraform's debug log, the scripts' SDK call log:
+ * tests/iam/call-recorder.ts) under the CI role that makes it; the last case checks that
+ * tests/iam/recorded-calls.json — what the permission proof evaluates — holds every one of them
+ * (UPDATE_RECORDED_CALLS=1 rewrites it from this run).
+ *
  * Moto cannot run our images, so the APIs are stand-ins (tests/deploy/fake-api.ts) and the migrate
  * and worker-smoke invocations are skipped (--skip-migrate, --skip-worker-smoke): those steps are
  * tested against real handlers elsewhere (tests/deploy/smoke.test.ts, services/*).
  */
 import { execFile, spawn } from "node:child_process";
-import { rm, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import {
   AllocateAddressCommand,
@@ -35,6 +40,7 @@ import {
   DescribeSecurityGroupsCommand,
   DescribeVpcEndpointsCommand,
   EC2Client,
+  ModifyVpcAttributeCommand,
 } from "@aws-sdk/client-ec2";
 import { DescribeRepositoriesCommand, ECRClient } from "@aws-sdk/client-ecr";
 import { GetRoleCommand, IAMClient, ListRolePoliciesCommand } from "@aws-sdk/client-iam";
@@ -43,10 +49,12 @@ import { CreateSecretCommand, DescribeSecretCommand, PutSecretValueCommand, Secr
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { loadManifest, repoRoot } from "@bluemoxon/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { callLogVariable } from "../../scripts/deploy/aws-call-log.ts";
 import { goLive } from "../../scripts/deploy/go-live.ts";
 import { preflight } from "../../scripts/deploy/preflight.ts";
 import { readRelease, writeRelease } from "../../scripts/deploy/release-record.ts";
 import { smokeApi } from "../../scripts/deploy/smoke.ts";
+import { callRecorder, loadRecording, operationKey, type Recording, recordingPath } from "../iam/call-recorder.ts";
 import { type MotoServer, startMoto } from "../support/moto.ts";
 import { motoOverride, prepareTerraform, type Terraform } from "../terraform/terraform-cli.ts";
 import { fakeApi, listen } from "./fake-api.ts";
@@ -75,10 +83,17 @@ let aws: {
 };
 let endpoint = "";
 let host = "";
+// The API refuses keys shorter than 32 characters (and so does the preflight).
+const keyTail = "-0123456789abcdef0123456789";
 const apis = {
-  staging: fakeApi("key-staging", async () => false),
+  staging: fakeApi(`key-staging${keyTail}`, async () => false),
   // Fails its deep health check, when so told, only while the API's `live` alias runs staging's newest digest.
-  prod: fakeApi("key-prod", async () => (await liveImage("bluemoxon-prod-api")).endsWith(digests.b.api)),
+  // Throttled, as API Gateway answers, while the API function has reserved concurrency 0.
+  prod: fakeApi(
+    `key-prod${keyTail}`,
+    async () => (await liveImage("bluemoxon-prod-api")).endsWith(digests.b.api),
+    async () => (await functionExists("bluemoxon-prod-api")) && (await reserved("bluemoxon-prod-api")) === 0,
+  ),
 };
 const urls = { staging: "", prod: "" };
 /** Digests pushed to the registry: release A (first), release B (later). */
@@ -86,6 +101,7 @@ const digests = { a: {} as Record<string, string>, b: {} as Record<string, strin
 const subnets = { staging: [] as string[], prod: [] as string[] };
 let externalDb = { staging: "", prod: "" };
 const savedEnv: Record<string, string | undefined> = {};
+let recorder: Awaited<ReturnType<typeof callRecorder>> | undefined;
 
 const liveImage = async (fn: string, qualifier = "live") =>
   (await aws.lambda.send(new GetFunctionCommand({ FunctionName: fn, Qualifier: qualifier }))).Code?.ImageUri ?? "";
@@ -99,10 +115,13 @@ const functionExists = (fn: string) =>
   );
 const digestOf = (uri: string) => uri.split("@")[1];
 
-/** A VPC as a fresh account has it: two private subnets whose route table sends 0.0.0.0/0 to a NAT gateway. */
+/** A VPC as a fresh account has it (DNS support and hostnames on): two private subnets whose route table sends 0.0.0.0/0 to a NAT gateway. */
 async function buildVpc(cidr: number): Promise<string[]> {
   const { ec2 } = aws;
   const vpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: `10.${cidr}.0.0/16` }))).Vpc?.VpcId;
+  // The interface endpoints' private DNS needs DNS hostnames (off on a new VPC) and DNS support.
+  await ec2.send(new ModifyVpcAttributeCommand({ VpcId: vpc, EnableDnsHostnames: { Value: true } }));
+  await ec2.send(new ModifyVpcAttributeCommand({ VpcId: vpc, EnableDnsSupport: { Value: true } }));
   const subnet = async (n: number, az: string) =>
     (await ec2.send(new CreateSubnetCommand({ VpcId: vpc, CidrBlock: `10.${cidr}.${n}.0/24`, AvailabilityZone: az }))).Subnet
       ?.SubnetId as string;
@@ -119,7 +138,7 @@ async function buildVpc(cidr: number): Promise<string[]> {
 
 const putSecrets = async (env: "staging" | "prod") => {
   const values: Record<string, string> = {
-    "api-key": JSON.stringify({ keys: [`key-${env}`] }),
+    "api-key": JSON.stringify({ keys: [`key-${env}${keyTail}`] }),
     "ebay-credentials": JSON.stringify({ clientId: `${env}-id`, clientSecret: `${env}-secret` }),
   };
   for (const name of Object.keys(manifest.secrets))
@@ -140,6 +159,7 @@ const tfVars = (env: "staging" | "prod") => ({
 async function deployStaging(sha: string, release: Record<string, string>) {
   const cwd = (tf as Terraform).envDir("staging");
   const env = {
+    ...recorder?.env(),
     ...tfVars("staging"),
     ...Object.fromEntries(images.map((i) => [`TF_VAR_${i}_image`, `${host}/bluemoxon-staging-${i}@${release[i]}`])),
   };
@@ -169,6 +189,7 @@ async function deployStaging(sha: string, release: Record<string, string>) {
     sha,
     images: Object.fromEntries(images.map((i) => [i, `${host}/bluemoxon-staging-${i}@${release[i]}`])),
   });
+  recorder?.collect("staging-deploy", "deploy-staging");
 }
 
 /** `node scripts/promote.mjs staging prod` as promote.yml runs it, against this world. */
@@ -193,6 +214,10 @@ function promote(env: Record<string, string> = {}, ...extra: string[]) {
     ...extra,
   ];
   return new Promise<{ code: number; output: string }>((ok) => {
+    const done = (result: { code: number; output: string }) => {
+      recorder?.collect("prod-promote", "promote");
+      ok(result);
+    };
     execFile(
       process.execPath,
       args,
@@ -206,13 +231,14 @@ function promote(env: Record<string, string> = {}, ...extra: string[]) {
           AWS_DEFAULT_REGION: region,
           FORCE_COLOR: "0",
           TF_CLI_CONFIG_FILE: join((tf as Terraform).root, "cli.tfrc"),
+          ...recorder?.env(),
           ...tfVars("prod"),
           ...env,
         },
         timeout: 900_000,
         maxBuffer: 64 * 1024 * 1024,
       },
-      (error, stdout, stderr) => ok({ code: error ? ((error as { code?: number }).code ?? 1) : 0, output: stdout + stderr }),
+      (error, stdout, stderr) => done({ code: error ? ((error as { code?: number }).code ?? 1) : 0, output: stdout + stderr }),
     );
   });
 }
@@ -243,8 +269,14 @@ beforeAll(async () => {
     return console.log(`first-deploy rehearsal skipped: ${skipReason}`);
   }
   endpoint = moto.endpoint;
-  // The deploy steps this file runs in-process (preflight, smoke, release record) use the SDK's default chain.
-  for (const [k, v] of Object.entries({ AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test" })) {
+  recorder = await callRecorder();
+  // The deploy steps this file runs in-process (preflight, smoke, release record) use the SDK's
+  // default chain, and log their calls into the recorder (deploy-staging's role).
+  for (const [k, v] of Object.entries({
+    AWS_ACCESS_KEY_ID: "test",
+    AWS_SECRET_ACCESS_KEY: "test",
+    [callLogVariable]: recorder.env()[callLogVariable],
+  })) {
     savedEnv[k] = process.env[k];
     process.env[k] = v;
   }
@@ -289,6 +321,7 @@ afterAll(async () => {
   if (aws) for (const c of Object.values(aws)) c.destroy();
   await Promise.all([moto?.ok && moto.stop(), registry?.ok && registry.stop()]);
   await tf?.cleanup();
+  await recorder?.cleanup();
 });
 
 describe.sequential("first deploy on a fresh account (rehearsal)", () => {
@@ -322,6 +355,7 @@ describe.sequential("first deploy on a fresh account (rehearsal)", () => {
     for (const name of Object.keys(manifest.secrets))
       expect(problems.join("\n")).toContain(`secret bluemoxon-staging/${name} has no AWSCURRENT value — put it:`);
     for (const fn of fnNames("staging")) expect(await functionExists(fn), fn).toBe(false);
+    recorder?.collect("staging-deploy", "deploy-staging");
   }, 120_000);
 
   it("deploys staging in its VPC: saved plan applied, functions behind their security group and endpoints, smoke-tested, release recorded", async (ctx) => {
@@ -390,10 +424,11 @@ describe.sequential("first deploy on a fresh account (rehearsal)", () => {
     }
   }, 900_000);
 
-  it("promotes staging's release: prod runs the digests that passed staging (read from both functions), traffic on", async (ctx) => {
+  it("the next promotion after that failed first one lifts the stop before it migrates and smoke-tests, and goes live: prod runs the digests that passed staging, traffic on", async (ctx) => {
     if (skipReason || !tf) return ctx.skip(skipReason);
     const run = await promote();
     expect(run.code, run.output).toBe(0);
+    expect(run.output).toMatch(/lift the stop of prod's failed first promotion[\s\S]*migrate prod[\s\S]*smoke test prod/);
     expect(run.output).toContain(`promoted (release ${shaA} recorded in /bluemoxon-prod/release)`);
     const state = await prodState();
     for (const fn of fnNames("prod")) {
@@ -476,4 +511,22 @@ describe.sequential("first deploy on a fresh account (rehearsal)", () => {
       apis.prod.state.failDeep = false;
     }
   }, 900_000);
+
+  it("every AWS call of this rehearsal is in tests/iam/recorded-calls.json (what the permission proof evaluates)", async (ctx) => {
+    if (skipReason || !recorder) return ctx.skip(skipReason);
+    const calls = recorder.calls();
+    expect(calls.length).toBeGreaterThan(0);
+    if (process.env.UPDATE_RECORDED_CALLS) {
+      const recording: Recording = {
+        about:
+          "AWS calls of the first-deploy rehearsal by CI role (tests/iam/call-recorder.ts); regenerate: UPDATE_RECORDED_CALLS=1 npx vitest run tests/deploy/first-deploy-rehearsal.test.ts",
+        calls: calls.sort((a, b) => operationKey(a).localeCompare(operationKey(b))),
+      };
+      await writeFile(recordingPath, `${JSON.stringify(recording, null, 2)}\n`);
+    }
+    const committed = new Set(loadRecording().calls.map(operationKey));
+    const missing = [...new Set(calls.map(operationKey))].filter((k) => !committed.has(k));
+    expect(missing, `calls not in ${recordingPath}: re-run with UPDATE_RECORDED_CALLS=1`).toEqual([]);
+    expect(JSON.parse(await readFile(recordingPath, "utf8")).calls.length).toBeGreaterThan(0);
+  }, 60_000);
 });

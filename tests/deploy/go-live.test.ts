@@ -1,6 +1,7 @@
 /**
- * go-live (scripts/deploy/go-live.ts): the new API version migrates the database before any
- * `live` alias moves, and a failed migration moves none (the previous release keeps serving).
+ * go-live (scripts/deploy/go-live.ts): the migrations' own function, at its new version, migrates
+ * the database before any `live` alias moves (an environment from before that function: the new
+ * API version), and a failed migration moves none (the previous release keeps serving).
  * Against an in-memory Lambda that records the calls in order (moto cannot run our images).
  */
 import { GetAliasCommand, InvokeCommand, ListVersionsByFunctionCommand, UpdateAliasCommand } from "@aws-sdk/client-lambda";
@@ -12,11 +13,15 @@ const manifest = loadManifest();
 const functions = ["bluemoxon-staging-api", ...Object.keys(manifest.functions).map((f) => `bluemoxon-staging-${f}`)];
 
 /** Every function has versions 1..3 published, `live` on 2 (the apply just published 3). */
-function fakeLambda({ migrateFails = false } = {}) {
+function fakeLambda({ migrateFails = false, migrateFunction = true } = {}) {
   const calls: string[] = [];
   const live: Record<string, string> = Object.fromEntries(functions.map((f) => [f, "2"]));
   const send = async (command: unknown) => {
-    if (command instanceof ListVersionsByFunctionCommand) return { Versions: ["$LATEST", "1", "3", "2"].map((Version) => ({ Version })) };
+    if (command instanceof ListVersionsByFunctionCommand) {
+      if (command.input.FunctionName === "bluemoxon-staging-migrate" && !migrateFunction)
+        throw Object.assign(new Error("Function not found"), { name: "ResourceNotFoundException" });
+      return { Versions: ["$LATEST", "1", "3", "2"].map((Version) => ({ Version })) };
+    }
     if (command instanceof GetAliasCommand) return { FunctionVersion: live[command.input.FunctionName ?? ""] };
     if (command instanceof InvokeCommand) {
       calls.push(
@@ -37,11 +42,17 @@ function fakeLambda({ migrateFails = false } = {}) {
 }
 
 describe("go-live", () => {
-  it("migrates with the new API version (not live), then moves every live alias to its newest version", async () => {
+  it("migrates with the migrate function's new version (its own timeout), then moves every live alias to its newest version", async () => {
     const fake = fakeLambda();
     const live = await goLive({ env: "staging", manifest, lambda: fake.lambda, log: () => {} });
-    expect(fake.calls).toEqual(['invoke bluemoxon-staging-api:3 {"action":"migrate"}', ...functions.map((f) => `alias ${f} → 3`)]);
+    expect(fake.calls).toEqual(["invoke bluemoxon-staging-migrate:3 {}", ...functions.map((f) => `alias ${f} → 3`)]);
     expect(live).toEqual(Object.fromEntries(functions.map((f) => [f, "3"])));
+  });
+
+  it("an environment applied before the migrate function existed migrates with the new API version (not live)", async () => {
+    const fake = fakeLambda({ migrateFunction: false });
+    await goLive({ env: "staging", manifest, lambda: fake.lambda, log: () => {} });
+    expect(fake.calls).toEqual(['invoke bluemoxon-staging-api:3 {"action":"migrate"}', ...functions.map((f) => `alias ${f} → 3`)]);
   });
 
   it("moves no alias when the migration fails, and says the previous release still serves", async () => {
@@ -49,7 +60,7 @@ describe("go-live", () => {
     await expect(goLive({ env: "staging", manifest, lambda: fake.lambda, log: () => {} })).rejects.toThrow(
       /migration of staging failed; no alias was moved, the previous release still serves: .*relation exists/,
     );
-    expect(fake.calls).toEqual(['invoke bluemoxon-staging-api:3 {"action":"migrate"}']);
+    expect(fake.calls).toEqual(["invoke bluemoxon-staging-migrate:3 {}"]);
     expect(Object.values(fake.live)).toEqual(functions.map(() => "2"));
   });
 

@@ -18,7 +18,7 @@ const prefix = manifest.environments.prod.prefix;
 const awsEnv = { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_REGION: manifest.region };
 // Distinctive values: none of them may ever appear in the output.
 const values = {
-  apiKey: "KEYVALUE-must-not-leak-1",
+  apiKey: "KEYVALUE-must-not-leak-1-0123456789abcdef",
   clientId: "CLIENTID-must-not-leak-2",
   clientSecret: "CLIENTSECRET-must-not-leak-3",
   dbPassword: "DBPASSWORD-must-not-leak-4",
@@ -127,6 +127,21 @@ describe("preflight.mjs", () => {
     expect(r.output).toContain('{"keys":["<current>"]}');
     expect(r.output).toContain(`secret ${prefix}/ebay-credentials has no non-empty "clientSecret"`);
     expect(r.output).not.toContain('"clientId",');
+    expect(leaks(r.output)).toEqual([]);
+  }, 60_000);
+
+  it("refuses an API key the API itself would refuse at start (shorter than its 32 characters), naming neither the key nor its value", async (ctx) => {
+    if (skipReason) return ctx.skip(skipReason);
+    await setSecrets({
+      "api-key": JSON.stringify({ keys: [values.apiKey, "SHORTKEY-must-not-leak"] }),
+      "ebay-credentials": good["ebay-credentials"],
+    });
+    const r = await run();
+    expect(r.code).toBe(1);
+    expect(r.output).toContain(
+      `secret ${prefix}/api-key would stop the API: the API key secret ${prefix}/api-key holds a key shorter than 32 characters (key 2 of 2)`,
+    );
+    expect(r.output).not.toContain("SHORTKEY");
     expect(leaks(r.output)).toEqual([]);
   }, 60_000);
 

@@ -67,7 +67,7 @@ function envSpec(
   return {
     prefix,
     region: manifest.region,
-    apiKey: `key-${env}`,
+    apiKey: `key-${env}-0123456789abcdef0123456789`,
     mode,
     images: Object.fromEntries(Object.keys(manifest.images).map((i) => [i, env === "staging" ? ["v2"] : ["v1"]])),
     deploy: Object.fromEntries(Object.keys(manifest.images).map((i) => [i, "v1"])),
@@ -110,10 +110,12 @@ describe("promote.mjs staging → prod", () => {
   let skipReason = missing ? `${missing} is not installed` : "";
   let workDir = "";
   const applyLog = () => join(workDir, "apply.log");
-  const stagingApi = fakeApi("key-staging", async () => false);
+  const stagingApi = fakeApi("key-staging-0123456789abcdef0123456789", async () => false);
   let stagingAws: MotoClients;
   let prodAws: MotoClients;
-  const prodApi = fakeApi("key-prod", async () => (await lambdaImage(prodAws, "bluemoxon-prod-api")).endsWith(digests.staging.api));
+  const prodApi = fakeApi("key-prod-0123456789abcdef0123456789", async () =>
+    (await lambdaImage(prodAws, "bluemoxon-prod-api")).endsWith(digests.staging.api),
+  );
   let urls = { staging: "", prod: "" };
   let host = "";
   const releaseSha = "0123456789abcdef0123456789abcdef01234567";

@@ -1,8 +1,9 @@
 /**
  * Functions in a VPC: the plan builds a Lambda security group, a database group that admits 5432
  * from it only, an S3 gateway endpoint and Secrets Manager + SQS interface endpoints — and refuses
- * to plan, naming the subnet, when a function subnet has no 0.0.0.0/0 route to a NAT gateway (the
- * API calls eBay). Planned against moto's EC2 with a VPC built by the test; staging's Aurora is
+ * to plan, naming the subnet, when a function subnet has no 0.0.0.0/0 route to a NAT gateway or a
+ * transit gateway (the API calls eBay), when the VPC lacks DNS support or DNS hostnames (the
+ * endpoints' private DNS), or when the database's subnets are all in one availability zone. Planned against moto's EC2 with a VPC built by the test; staging's Aurora is
  * planned, not applied (moto's RDS does not model managed master passwords).
  */
 import { writeFile } from "node:fs/promises";
@@ -16,8 +17,10 @@ import {
   CreateRouteCommand,
   CreateRouteTableCommand,
   CreateSubnetCommand,
+  CreateTransitGatewayCommand,
   CreateVpcCommand,
   EC2Client,
+  ModifyVpcAttributeCommand,
 } from "@aws-sdk/client-ec2";
 import { CreateRepositoryCommand, ECRClient } from "@aws-sdk/client-ecr";
 import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
@@ -39,7 +42,7 @@ let tf: Terraform | undefined;
 let moto: MotoServer | undefined;
 let skipReason = "";
 let cwd = "";
-const net = { vpc: "", a: "", b: "", noNat: "", privateRt: "", publicRt: "" };
+const net = { vpc: "", a: "", b: "", noNat: "", privateRt: "", publicRt: "", viaTgw: "", a2: "", tgwRt: "", noDnsVpc: "", noDns: "" };
 
 function planArgs(subnets: string[]) {
   return [
@@ -79,6 +82,9 @@ beforeAll(async () => {
   const secrets = new SecretsManagerClient(config);
   try {
     net.vpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.0.0.0/16" }))).Vpc?.VpcId ?? "";
+    // Private DNS of interface endpoints needs both (new VPCs have DNS hostnames off).
+    await ec2.send(new ModifyVpcAttributeCommand({ VpcId: net.vpc, EnableDnsHostnames: { Value: true } }));
+    await ec2.send(new ModifyVpcAttributeCommand({ VpcId: net.vpc, EnableDnsSupport: { Value: true } }));
     const subnet = async (cidr: string, az: string) =>
       (await ec2.send(new CreateSubnetCommand({ VpcId: net.vpc, CidrBlock: cidr, AvailabilityZone: az }))).Subnet?.SubnetId ?? "";
     net.a = await subnet("10.0.1.0/24", "us-east-1a");
@@ -94,6 +100,23 @@ beforeAll(async () => {
     await ec2.send(new CreateRouteCommand({ RouteTableId: net.publicRt, DestinationCidrBlock: "0.0.0.0/0", GatewayId: igw }));
     for (const s of [net.a, net.b]) await ec2.send(new AssociateRouteTableCommand({ RouteTableId: net.privateRt, SubnetId: s }));
     await ec2.send(new AssociateRouteTableCommand({ RouteTableId: net.publicRt, SubnetId: net.noNat }));
+    // A subnet whose egress goes through a transit gateway (a hub account's NAT), and one more
+    // NAT-routed subnet in us-east-1a (with net.a: one availability zone only).
+    net.viaTgw = await subnet("10.0.4.0/24", "us-east-1b");
+    net.a2 = await subnet("10.0.5.0/24", "us-east-1a");
+    const tgw = (await ec2.send(new CreateTransitGatewayCommand({}))).TransitGateway?.TransitGatewayId;
+    net.tgwRt = (await ec2.send(new CreateRouteTableCommand({ VpcId: net.vpc }))).RouteTable?.RouteTableId ?? "";
+    await ec2.send(new CreateRouteCommand({ RouteTableId: net.tgwRt, DestinationCidrBlock: "0.0.0.0/0", TransitGatewayId: tgw }));
+    await ec2.send(new AssociateRouteTableCommand({ RouteTableId: net.tgwRt, SubnetId: net.viaTgw }));
+    await ec2.send(new AssociateRouteTableCommand({ RouteTableId: net.privateRt, SubnetId: net.a2 }));
+    // A VPC as created, DNS hostnames off, with a NAT-routed subnet.
+    net.noDnsVpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.1.0.0/16" }))).Vpc?.VpcId ?? "";
+    net.noDns =
+      (await ec2.send(new CreateSubnetCommand({ VpcId: net.noDnsVpc, CidrBlock: "10.1.1.0/24", AvailabilityZone: "us-east-1a" }))).Subnet
+        ?.SubnetId ?? "";
+    const noDnsRt = (await ec2.send(new CreateRouteTableCommand({ VpcId: net.noDnsVpc }))).RouteTable?.RouteTableId ?? "";
+    await ec2.send(new CreateRouteCommand({ RouteTableId: noDnsRt, DestinationCidrBlock: "0.0.0.0/0", TransitGatewayId: tgw }));
+    await ec2.send(new AssociateRouteTableCommand({ RouteTableId: noDnsRt, SubnetId: net.noDns }));
 
     // What terraform/bootstrap would have made: the environment's plan reads these.
     for (const image of Object.keys(manifest.images))
@@ -199,5 +222,31 @@ describe("terraform staging in a VPC", () => {
     const message = (error?.message ?? "planned without error").replace(/\s+/g, " ");
     expect(message).toContain(`Subnet ${net.noNat} (route table ${net.publicRt}) has no 0.0.0.0/0 route to a NAT gateway`);
     expect(message).not.toContain(`Subnet ${net.a} `);
+  }, 300_000);
+
+  const planError = async (subnets: string[], extra: string[] = []) => {
+    const error = await tf?.run([...planArgs(subnets), ...extra], { cwd, timeoutMs: 240_000 }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    return (error?.message ?? "planned without error").replace(/\s+/g, " ");
+  };
+
+  it("accepts a subnet whose egress goes through a transit gateway", async (ctx) => {
+    if (skipReason || !tf) return ctx.skip(skipReason);
+    expect(await planError([net.a, net.viaTgw])).toBe("planned without error");
+  }, 300_000);
+
+  it("refuses a VPC without DNS hostnames (private DNS of the endpoints), naming it and the fix", async (ctx) => {
+    if (skipReason || !tf) return ctx.skip(skipReason);
+    const message = await planError([net.noDns], ["-var", "enable_database=false"]);
+    expect(message).toContain(`VPC ${net.noDnsVpc} has DNS support on and DNS hostnames off`);
+    expect(message).toContain("modify-vpc-attribute");
+  }, 300_000);
+
+  it("refuses the database in subnets of one availability zone", async (ctx) => {
+    if (skipReason || !tf) return ctx.skip(skipReason);
+    const message = await planError([net.a, net.a2]);
+    expect(message).toContain("enable_database needs vpc_subnet_ids in at least two availability zones");
   }, 300_000);
 });

@@ -63,3 +63,9 @@ variable "enable_database" {
   type        = bool
   default     = false
 }
+
+variable "egress_route_check" {
+  description = "false only when the function subnets reach the internet another way than a NAT or transit gateway (docs/deploying.md, Networking)."
+  type        = bool
+  default     = true
+}

@@ -40,6 +40,7 @@ module "pipeline" {
   database_name                     = var.database_name
   vpc_subnet_ids                    = var.vpc_subnet_ids
   vpc_security_group_ids            = var.vpc_security_group_ids
+  egress_route_check                = var.egress_route_check
   alarm_actions                     = var.alarm_actions
   alarm_email                       = var.alarm_email
 }

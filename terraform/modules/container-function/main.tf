@@ -21,6 +21,12 @@ variable "image_uri" {
   }
 }
 
+variable "image_command" {
+  description = "The image's CMD for this function (its handler), when not the image's own, e.g. [\"lambda.migrateHandler\"]."
+  type        = list(string)
+  default     = []
+}
+
 variable "role_arn" {
   type = string
 }
@@ -75,6 +81,13 @@ resource "aws_lambda_function" "this" {
   logging_config {
     log_format = "JSON"
     log_group  = var.log_group_name
+  }
+
+  dynamic "image_config" {
+    for_each = length(var.image_command) > 0 ? [1] : []
+    content {
+      command = var.image_command
+    }
   }
 
   dynamic "vpc_config" {

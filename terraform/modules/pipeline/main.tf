@@ -17,6 +17,9 @@ locals {
   tags      = merge({ project = local.m.project, environment = var.environment, managed_by = "terraform" }, var.tags)
 
   api_function_name = "${local.prefix}-api"
+  # The migrations' own function (the API image, handler lambda.migrateHandler): go-live invokes it.
+  migrate_function_name = "${local.prefix}-migrate"
+  migrate_env_names     = ["PIPELINE_ENV", "PIPELINE_PREFIX", "DATABASE_SECRET_ARN", "DATABASE_HOST", "DATABASE_NAME"]
 
   # ARNs are built from names (not read from resources) so the IAM policies are known at plan
   # time and can be compared with servicePolicy() of @bluemoxon/core before anything is applied.
@@ -69,7 +72,7 @@ locals {
 
   # Which log groups each service's role may write to: the API function's, and its workers'.
   service_log_groups = { for s in keys(local.m.services) : s => concat(
-    s == "api" ? [local.api_function_name] : [],
+    s == "api" ? [local.api_function_name, local.migrate_function_name] : [],
     [for f, spec in local.m.functions : "${local.prefix}-${f}" if spec.service == s],
   ) }
 
@@ -223,7 +226,7 @@ resource "aws_rds_cluster_instance" "this" {
 }
 
 resource "aws_cloudwatch_log_group" "function" {
-  for_each          = toset(concat([local.api_function_name], [for f in keys(local.m.functions) : "${local.prefix}-${f}"]))
+  for_each          = toset(concat([local.api_function_name, local.migrate_function_name], [for f in keys(local.m.functions) : "${local.prefix}-${f}"]))
   name              = "/aws/lambda/${each.key}"
   retention_in_days = var.log_retention_days
   tags              = local.tags
@@ -235,9 +238,11 @@ module "role" {
   name                = "${local.prefix}-${each.key}"
   statements          = local.service_statements[each.key]
   database_secret_arn = local.uses_database ? local.database_secret_arn : null
-  vpc_access          = local.in_vpc
-  log_group_arns      = [for n in local.service_log_groups[each.key] : aws_cloudwatch_log_group.function[n].arn]
-  tags                = local.tags
+  # Created by terraform/bootstrap; the deploy roles may create a role only with it.
+  permissions_boundary = "arn:${local.partition}:iam::${local.account}:policy/${local.prefix}-boundary"
+  vpc_access           = local.in_vpc
+  log_group_arns       = [for n in local.service_log_groups[each.key] : aws_cloudwatch_log_group.function[n].arn]
+  tags                 = local.tags
 }
 
 module "worker" {
@@ -275,3 +280,25 @@ module "api" {
   # In a VPC, the endpoints exist before the first invocation needs them.
   depends_on = [terraform_data.manifest_checks, aws_vpc_endpoint.s3, aws_vpc_endpoint.interface]
 }
+
+# Migrations run in their own function, not inside the API's 30 s: the same image (so the same
+# code and migrations as the API version it goes live with), handler lambda.migrateHandler, a
+# timeout in minutes, the API's role (it reads the database secret), the same network.
+module "migrate" {
+  source                 = "../container-function"
+  name                   = local.migrate_function_name
+  description            = "Database migrations of ${local.prefix}: invoked by go-live before the live aliases move"
+  image_uri              = var.images["api"]
+  image_command          = ["lambda.migrateHandler"]
+  role_arn               = module.role["api"].arn
+  timeout_seconds        = var.migrate_timeout_seconds
+  memory_mb              = 512
+  environment            = { for k in local.migrate_env_names : k => lookup(local.env_values, k, "") }
+  log_group_name         = aws_cloudwatch_log_group.function[local.migrate_function_name].name
+  vpc_subnet_ids         = var.vpc_subnet_ids
+  vpc_security_group_ids = local.function_security_group_ids
+  tags                   = local.tags
+
+  depends_on = [terraform_data.manifest_checks, aws_vpc_endpoint.s3, aws_vpc_endpoint.interface]
+}
+

@@ -3,8 +3,11 @@
 # plan when the rest cannot work:
 # - a Lambda security group (egress only) and a database security group (5432 from it, nothing else),
 # - an S3 gateway endpoint and Secrets Manager + SQS interface endpoints (AWS traffic stays in the VPC),
-# - a check that every function subnet routes 0.0.0.0/0 to a NAT gateway: the API calls eBay on the
-#   internet, and endpoints alone do not reach it. The plan fails, naming the subnet, otherwise.
+# - a check that every function subnet routes 0.0.0.0/0 to a NAT gateway or a transit gateway: the
+#   API calls eBay on the internet, and endpoints alone do not reach it. The plan fails, naming the
+#   subnet, otherwise (egress_route_check = false: egress another way, e.g. a NAT instance — documented),
+# - a check that the VPC has DNS support and DNS hostnames on (the interface endpoints' private DNS),
+# - with the database: subnets in at least two availability zones (an RDS DB subnet group needs them).
 
 data "aws_subnet" "function" {
   for_each = toset(var.vpc_subnet_ids)
@@ -18,8 +21,8 @@ data "aws_route_table" "function" {
 
   lifecycle {
     postcondition {
-      condition     = anytrue([for r in self.routes : r.cidr_block == "0.0.0.0/0" && r.nat_gateway_id != ""])
-      error_message = "Subnet ${each.key} (route table ${self.id}) has no 0.0.0.0/0 route to a NAT gateway: functions there cannot reach eBay or anything outside the VPC. Route it to a NAT gateway, or pick private subnets that have one (docs/deploying.md, Networking)."
+      condition     = !var.egress_route_check || anytrue([for r in self.routes : r.cidr_block == "0.0.0.0/0" && (r.nat_gateway_id != "" || r.transit_gateway_id != "")])
+      error_message = "Subnet ${each.key} (route table ${self.id}) has no 0.0.0.0/0 route to a NAT gateway or a transit gateway: functions there cannot reach eBay or anything outside the VPC. Route it to a NAT gateway, pick private subnets that have one, or — egress another way (a NAT instance) — set egress_route_check = false (docs/deploying.md, Networking)."
     }
   }
 }
@@ -33,6 +36,19 @@ locals {
   interface_endpoints = local.in_vpc ? toset(["secretsmanager", "sqs"]) : toset([])
 }
 
+# Private DNS of the interface endpoints resolves only in a VPC with DNS support and DNS hostnames.
+data "aws_vpc" "function" {
+  count = local.in_vpc ? 1 : 0
+  id    = local.vpc_ids[0]
+
+  lifecycle {
+    postcondition {
+      condition     = self.enable_dns_support && self.enable_dns_hostnames
+      error_message = "VPC ${self.id} has DNS support ${self.enable_dns_support ? "on" : "off"} and DNS hostnames ${self.enable_dns_hostnames ? "on" : "off"}: the interface endpoints' private DNS needs both on (aws ec2 modify-vpc-attribute --vpc-id ${self.id} --enable-dns-hostnames '{\"Value\":true}', and --enable-dns-support)."
+    }
+  }
+}
+
 resource "terraform_data" "network_checks" {
   count = local.in_vpc ? 1 : 0
   input = local.vpc_id
@@ -40,6 +56,10 @@ resource "terraform_data" "network_checks" {
     precondition {
       condition     = length(local.vpc_ids) == 1
       error_message = "vpc_subnet_ids must all be in one VPC; they are in ${join(", ", local.vpc_ids)}."
+    }
+    precondition {
+      condition     = !var.enable_database || length(distinct([for s in data.aws_subnet.function : s.availability_zone])) >= 2
+      error_message = "enable_database needs vpc_subnet_ids in at least two availability zones (an RDS DB subnet group spans two); they are all in ${join(", ", distinct([for s in data.aws_subnet.function : s.availability_zone]))}."
     }
   }
 }

@@ -111,3 +111,19 @@ variable "tags" {
   type    = map(string)
   default = {}
 }
+
+variable "migrate_timeout_seconds" {
+  description = "Timeout of the migrations' function (Lambda allows up to 900): migrations bound each statement themselves (lambda.migrateHandler)."
+  type        = number
+  default     = 600
+  validation {
+    condition     = var.migrate_timeout_seconds >= 60 && var.migrate_timeout_seconds <= 900
+    error_message = "migrate_timeout_seconds must be between 60 and 900."
+  }
+}
+
+variable "egress_route_check" {
+  description = "Refuse function subnets whose 0.0.0.0/0 route goes to neither a NAT gateway nor a transit gateway. false: egress is provided another way (a NAT instance, a firewall appliance) — docs/deploying.md, Networking."
+  type        = bool
+  default     = true
+}

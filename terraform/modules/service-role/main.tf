@@ -33,13 +33,19 @@ variable "vpc_access" {
   default     = false
 }
 
+variable "permissions_boundary" {
+  description = "ARN of the permissions boundary the role is created with (terraform/bootstrap's <prefix>-boundary): the deploy roles may create no role without it."
+  type        = string
+}
+
 variable "tags" {
   type    = map(string)
   default = {}
 }
 
 resource "aws_iam_role" "this" {
-  name = var.name
+  name                 = var.name
+  permissions_boundary = var.permissions_boundary
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{

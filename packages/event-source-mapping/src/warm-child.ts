@@ -11,6 +11,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import type { ChildMessage, InvokeContext, ParentMessage } from "./child-protocol.ts";
 import { handlerEnvVar, handlerExportEnvVar } from "./child-protocol.ts";
 import { InvocationError } from "./errors.ts";
+import type { ExecutionEnvironment } from "./execution-environment.ts";
 
 /**
  * From source (npm start, tests) the child entry is `handler-child.ts`, run through tsx; in the
@@ -39,7 +40,7 @@ export interface WarmChildOptions {
   stdio?: "inherit" | "ignore";
 }
 
-export class WarmChild {
+export class WarmChild implements ExecutionEnvironment {
   private nextId = 1;
   private pending?: { id: number; resolve: (v: unknown) => void; reject: (e: InvocationError) => void; timer: NodeJS.Timeout };
   private exited = false;

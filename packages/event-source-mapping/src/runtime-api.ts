@@ -298,6 +298,7 @@ export class RuntimeApi {
         },
       );
       this.environments.set(key, env);
+      this.o.log.info("execution environment ready", { environment: key });
     }
     return env;
   }

@@ -145,6 +145,10 @@ describe("compose.yaml", () => {
     for (const key of ["AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_REGION"])
       expect(env[key], key).toBe(reserved[key]);
     expect(env.AWS_LAMBDA_FUNCTION_VERSION.replace("$$", "$")).toBe(reserved.AWS_LAMBDA_FUNCTION_VERSION);
+    // Every variable Lambda sets is there (the runtime client refuses to run without, e.g., the log
+    // stream), except those the image itself sets (LAMBDA_TASK_ROOT, and _HANDLER from its CMD).
+    const missing = Object.keys(reserved).filter((k) => !(k in env) && k !== "LAMBDA_TASK_ROOT" && k !== "_HANDLER");
+    expect(missing).toEqual([]);
     expect(services["event-source-mapping"].build).toMatchObject({
       dockerfile: "services/worker/Dockerfile",
       target: "event-source-mapping",

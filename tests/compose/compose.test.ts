@@ -162,6 +162,32 @@ describe("compose.yaml", () => {
     }
   });
 
+  it("compose.debug.yaml: one worker with its inspector on loopback, the mapping's timeout raised, the image unchanged", () => {
+    const debug = parse(readFileSync(resolve(repoRoot, "compose.debug.yaml"), "utf8")) as { services: Record<string, Service> };
+    const worker = debug.services.worker;
+    expect(worker.scale).toBe(1);
+    expect(worker.environment?.NODE_OPTIONS).toMatch(/^--inspect=0\.0\.0\.0:9229$/);
+    for (const port of worker.ports ?? []) expect(port).toMatch(/^127\.0\.0\.1:/);
+    expect(worker.entrypoint).toBeUndefined();
+    expect(worker.command).toBeUndefined();
+    const mapping = {
+      ...resolveDefaults(services["event-source-mapping"].environment),
+      ...debug.services["event-source-mapping"].environment,
+    };
+    // Longer than any pause at a breakpoint; the function's own is 120 s.
+    expect(loadConfig(eventSourceMappingConfigSchema, mapping).ESM_TIMEOUT_SECONDS).toBe(3600);
+    if (spawnSync("sh", ["-c", "command -v docker-compose"]).status === 0) {
+      const config = spawnSync("docker-compose", ["-f", composeFile, "-f", resolve(repoRoot, "compose.debug.yaml"), "config"], {
+        cwd: repoRoot,
+        encoding: "utf8",
+      });
+      expect(config.status, config.stderr).toBe(0);
+      const resolved = (parse(config.stdout) as { services: Record<string, Service> }).services;
+      expect(resolved.worker.entrypoint).toBeUndefined();
+      expect(resolved.worker.read_only).toBe(true);
+    }
+  });
+
   it("the provision service creates every queue, DLQ, bucket and secret of pipeline.json", async (ctx) => {
     const moto = await startMoto();
     if (!moto.ok) return ctx.skip(moto.reason);

@@ -44,6 +44,11 @@ export const eventSourceMappingConfigSchema = z.object({
    * their invocations from it. Unset: child processes, as under npm start.
    */
   ESM_RUNTIME_API_PORT: envInt().pipe(z.number().min(1).max(65535)).optional(),
+  /**
+   * Replaces the function's timeout, in seconds: for step-through debugging (compose.debug.yaml),
+   * so a handler paused at a breakpoint is not killed as timed out.
+   */
+  ESM_TIMEOUT_SECONDS: envInt().pipe(z.number().min(1)).optional(),
   /** The Docker Engine's socket, if mounted: a container whose invocation timed out is restarted through it. */
   ESM_DOCKER_SOCKET: optionalString(),
 });
@@ -86,6 +91,7 @@ export async function runEventSourceMapping(
     ...(handler ? { handlers: { [fn]: handler } } : {}),
     ...(taskRoot ? { taskRoot } : {}),
     waitTimeSeconds: config.ESM_WAIT_TIME_SECONDS,
+    ...(config.ESM_TIMEOUT_SECONDS ? { timeoutMsOverride: config.ESM_TIMEOUT_SECONDS * 1000 } : {}),
     ...(config.ESM_RUNTIME_API_PORT
       ? {
           runtimeApi: {

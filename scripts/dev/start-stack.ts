@@ -157,6 +157,8 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
         });
 
     const awsDir = join(dataDir, "aws");
+    // The worker handler's logger says `service: image-worker`.
+    const workerLogs = { "image-worker": "worker" };
     const localAwsEnv = (port: number) => ({
       EMULATOR_PORT: String(port),
       LOCAL_AWS_DIR: awsDir,
@@ -170,6 +172,8 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
         name: "local-aws",
         script: "scripts/lib/local-aws.ts",
         env: localAwsEnv(ports.emulator),
+        // The worker's handler processes are the local AWS's children: their lines get a file of their own.
+        serviceLogs: workerLogs,
         ready: /local-aws ready (\{.*\})/,
       }),
       databaseReady.then(() =>

@@ -276,6 +276,8 @@ export class FunctionTrigger {
       batchSize: messages.length,
       outcome,
       ms: Date.now() - started,
+      // Which records it ran: `npm run logs -- --job` joins the handler's lines (messageId) to this one.
+      messageIds: ids,
       deleted,
       kept: keep.length,
       // Which records come back (visibility timeout) or go on to the DLQ: a person reading the log asks that first.

@@ -1,7 +1,7 @@
 /**
  * `npm start`: the whole pipeline on this machine (see start-stack.ts), with hot reload.
  *
- *   npm start [-- --no-watch] [--verbose]
+ *   npm start [-- --no-watch] [--verbose] [--lambda-cpu]
  *
  * Env: DATA_DIR (.local), PORT (3000), EMULATOR_PORT (4566), EBAY_FIXTURE_PORT (4568) — 0 picks a
  * free port —, DATABASE_URL (use this server instead of PGlite), DEV_API_KEY, EBAY_FIXTURE_DIR,
@@ -14,12 +14,24 @@ import { DataDirLockedError } from "./data-dir-lock.ts";
 import { parseCli } from "./parse-cli.ts";
 import { stackRoot, startStack } from "./start-stack.ts";
 
-const usage = `usage: npm start [-- --no-watch] [--verbose]
+const usage = `usage: npm start [-- --no-watch] [--verbose] [--lambda-cpu]
 
-  --no-watch   no hot reload (by default a change under services/api or packages/core restarts
-               the API, under services/worker replaces the worker's handler processes, and to
-               pipeline.json re-provisions the local AWS)
-  --verbose    stream every process's log lines (also DEV_VERBOSE=1)`;
+  --no-watch    no hot reload (by default a change under services/api or packages/core restarts
+                the API, under services/worker replaces the worker's handler processes, and to
+                pipeline.json re-provisions the local AWS)
+  --verbose     stream every process's log lines (also DEV_VERBOSE=1)
+  --lambda-cpu  the worker's engine sizes its threads as on Lambda (from the function's memory)
+                instead of using this machine's idle cores (BG_THREADS=auto): for rehearsals`;
+
+/**
+ * The stack's environment. Under npm start the background-removal engine uses the machine's idle
+ * cores (BG_THREADS=auto, unless set); `--lambda-cpu` leaves BG_THREADS unset, so the engine sizes
+ * its threads from AWS_LAMBDA_FUNCTION_MEMORY_SIZE as on Lambda. compose never sets it.
+ */
+export function stackEnv(env: NodeJS.ProcessEnv, lambdaCpu: boolean): NodeJS.ProcessEnv {
+  const { BG_THREADS, ...rest } = env;
+  return lambdaCpu ? rest : { ...rest, BG_THREADS: BG_THREADS?.trim() || "auto" };
+}
 
 function portFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name]?.trim();
@@ -35,7 +47,7 @@ function fail(message: string): never {
 }
 
 export async function main(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const flags = parseCli(args, { "no-watch": { type: "boolean" }, verbose: { type: "boolean" } }, usage);
+  const flags = parseCli(args, { "no-watch": { type: "boolean" }, verbose: { type: "boolean" }, "lambda-cpu": { type: "boolean" } }, usage);
   const started = performance.now();
   const dataDir = resolve(env.DATA_DIR?.trim() || join(stackRoot, ".local"));
   const ports = {
@@ -61,7 +73,7 @@ export async function main(args: string[], env: NodeJS.ProcessEnv = process.env)
     const stack = await startStack({
       dataDir,
       ports,
-      env,
+      env: stackEnv(env, flags["lambda-cpu"] === true),
       watch,
       verbose: env.DEV_VERBOSE === "1" || flags.verbose,
       report: (line) => console.log(line.startsWith("reload:") && line.includes(" failed ") ? chalk.yellow(line) : line),

@@ -20,6 +20,7 @@ import { loadManifest, resourceNames } from "@bluemoxon/core";
 import { freePort } from "../lib/free-port.ts";
 import { secretFile } from "../lib/secret-file.ts";
 import { acquireDataDirLock, type DataDirLock } from "./data-dir-lock.ts";
+import { apiFunctionEnv } from "./function-env.ts";
 import { Supervisor } from "./supervisor.ts";
 import { type ReloadKind, watchSources } from "./watch-sources.ts";
 
@@ -37,6 +38,8 @@ export interface StackInfo {
   docs: string;
   dataDir: string;
   database: string;
+  /** How the functions reach it (stack.json is 0600; `npm run invoke` runs a function with it). */
+  databaseUrl: string;
   pids: Record<string, number>;
   startedAt: string;
 }
@@ -154,6 +157,8 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
         });
 
     const awsDir = join(dataDir, "aws");
+    // The worker handler's logger says `service: image-worker`.
+    const workerLogs = { "image-worker": "worker" };
     const localAwsEnv = (port: number) => ({
       EMULATOR_PORT: String(port),
       LOCAL_AWS_DIR: awsDir,
@@ -167,6 +172,8 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
         name: "local-aws",
         script: "scripts/lib/local-aws.ts",
         env: localAwsEnv(ports.emulator),
+        // The worker's handler processes are the local AWS's children: their lines get a file of their own.
+        serviceLogs: workerLogs,
         ready: /local-aws ready (\{.*\})/,
       }),
       databaseReady.then(() =>
@@ -180,24 +187,10 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
       string,
       { accessKeyId: string; secretAccessKey: string }
     >;
-    const fixtureHost = new URL(fixtureUrl).host;
     const apiEnv = (port: number) => ({
       PORT: String(port),
-      PIPELINE_ENV: "local",
-      PIPELINE_MANIFEST: manifestPath,
-      IMAGE_BUCKET: names.bucket("images"),
-      API_KEY_SECRET_ID: names.secret("api-key"),
-      EBAY_CREDENTIALS_SECRET_ID: names.secret("ebay-credentials"),
-      EBAY_API_BASE_URL: fixtureUrl,
-      EBAY_IMAGE_HOSTS: fixtureHost,
-      PRIVATE_IMAGE_HOSTS_ALLOWED: fixtureHost,
       RETRY_SWEEP_INTERVAL_SECONDS: env.RETRY_SWEEP_INTERVAL_SECONDS || "15",
-      DATABASE_URL: databaseUrl,
-      AWS_ENDPOINT_URL: emulatorUrl,
-      AWS_REGION: names.region,
-      AWS_ACCESS_KEY_ID: credentials.api.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: credentials.api.secretAccessKey,
-      LOG_LEVEL: logLevel,
+      ...apiFunctionEnv({ manifestPath, names, emulatorUrl, fixtureUrl, databaseUrl, logLevel, credentials }),
     });
     let apiPort = ports.api;
     const apiReady = await supervisor.start({
@@ -226,6 +219,7 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
       docs: `${apiUrl}/docs`,
       dataDir,
       database: external ? "external (DATABASE_URL)" : "embedded PGlite",
+      databaseUrl,
       pids: {},
       startedAt: new Date().toISOString(),
     };

@@ -23,6 +23,22 @@ export interface ChildSpec {
   timeoutMs?: number;
   /** Restart after a crash (up to 5 times a minute) with the env this returns, instead of stopping the stack. */
   restartEnv?: () => Record<string, string>;
+  /**
+   * One log per function: JSON lines whose `service` is a key here go to `<value>.log` instead of
+   * this child's (the local AWS runs the worker's handler processes; their lines are the worker's).
+   */
+  serviceLogs?: Record<string, string>;
+}
+
+/** The `service` of a JSON log line, if it is one. */
+function serviceOf(line: string): string | undefined {
+  if (!line.startsWith("{")) return undefined;
+  try {
+    const service = (JSON.parse(line) as { service?: unknown }).service;
+    return typeof service === "string" ? service : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 interface Entry {
@@ -129,8 +145,10 @@ export class Supervisor {
       exited: new Promise((r) => child.once("exit", () => r())),
     };
     this.entries.set(spec.name, entry);
+    const routes = new Map(Object.entries(spec.serviceLogs ?? {}));
     const onLine = (line: string) => {
-      appendFileSync(logFile, `${line}\n`);
+      const routed = routes.size ? routes.get(serviceOf(line) ?? "") : undefined;
+      appendFileSync(routed ? join(this.o.logsDir, `${routed}.log`) : logFile, `${line}\n`);
       entry.tail = [...entry.tail.slice(-19), line];
       if (this.o.verbose) console.log(chalk.gray(`[${spec.name}] ${line}`));
     };

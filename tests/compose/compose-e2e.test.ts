@@ -1,8 +1,9 @@
 /**
  * `docker compose up`, for real: builds the project's images from their Dockerfiles, brings up
  * compose.yaml unchanged (plus a test-only override that lets builds use the host's network),
- * runs `scripts/e2e.mjs` against the compose API, then shows the worker image's Lambda handler
- * path under the event source mapping doing what AWS would:
+ * runs `scripts/e2e.mjs` against the compose API, then shows the worker image — run with its own
+ * entrypoint, its runtime client pulling from the event source mapping's Runtime API — doing what
+ * AWS would:
  *   - a worker container killed mid-job loses nothing: once `up -d` brings it back, the job completes;
  *   - a record the handler returns in `batchItemFailures` comes back, and after `maxReceiveCount`
  *     receives it is in the DLQ.
@@ -57,7 +58,8 @@ async function api<T = Record<string, unknown>>(method: string, path: string): P
   return JSON.parse(text) as T;
 }
 
-const workerLogs = () => stack!.logs("worker");
+/** The mapping's lines (one `invocation` per batch) and the handler's, from the worker containers. */
+const workerLogs = () => stack!.logs(["event-source-mapping", "worker"]);
 
 /** The mapping's long-poll wait (ESM_WAIT_TIME_SECONDS, default 20, like Lambda's pollers). */
 const longPollSeconds = 20;
@@ -141,11 +143,26 @@ describe.skipIf(Boolean(skip))("docker compose up (real engine, real Dockerfiles
       const results = JSON.parse(out.text.split("\n").findLast((l) => l.startsWith("[")) ?? "[]") as { ok: boolean; width: number }[];
       expect(results.length).toBeGreaterThanOrEqual(4);
       for (const r of results) expect(r).toMatchObject({ ok: true, width: expect.any(Number) });
-      // The image's Lambda handler did the work, under the mapping (not the sqs-consumer poller).
+      // The image's Lambda handler did the work, run by its own runtime client through the
+      // mapping's Runtime API (not the sqs-consumer poller, not a child process of the mapping).
       const logs = await workerLogs();
       expect(logs).toContain('"service":"event-source-mapping"');
       expect(logs).toMatch(/"message":"invocation".*"outcome":"success"/);
       expect(logs).not.toContain('"service":"image-worker-poller"');
+      const handlerLines = (await stack!.logs("worker")).split("\n").filter((l) => l.includes('"service":"image-worker"'));
+      expect(handlerLines.length).toBeGreaterThan(0);
+      // The worker service as compose runs it: the image's own entrypoint and command.
+      const config = await stack!.dcOk(["config"]);
+      const worker = config.slice(config.indexOf("\n  worker:"));
+      expect(worker).not.toMatch(/^\s+entrypoint:/m);
+      const inspect = await run("docker", [
+        "inspect",
+        "-f",
+        "{{json .Config.Entrypoint}} {{json .Config.Cmd}} {{.HostConfig.ReadonlyRootfs}} {{.HostConfig.Memory}} {{.Config.User}}",
+        ...(await stack!.dcOk(["ps", "-q", "worker"])).trim().split("\n"),
+      ]);
+      for (const line of inspect.stdout.trim().split("\n"))
+        expect(line).toBe(`["/lambda-entrypoint.sh"] ["handler.handler"] true ${1769 * 1024 * 1024} 1000:1000`);
     },
     30 * 60_000,
   );
@@ -174,8 +191,9 @@ describe.skipIf(Boolean(skip))("docker compose up (real engine, real Dockerfiles
             5 * 60_000,
             { everyMs: 200 },
           ).catch(() => false);
-          const container = (await stack!.dcOk(["ps", "-q", "worker"])).trim();
-          await run("docker", ["kill", container]);
+          // Every worker container (one per concurrency slot): whichever runs the job dies.
+          const containers = (await stack!.dcOk(["ps", "-q", "worker"])).trim().split("\n");
+          await run("docker", ["kill", ...containers]);
           const { status } = await api<{ status: string }>("GET", `/api/v1/image-jobs/${job.id}`);
           if (status === "processing") {
             killedJob = job.id;

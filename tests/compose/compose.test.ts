@@ -14,6 +14,7 @@ import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from "@aws-s
 import { apiConfigSchema } from "@bluemoxon/api";
 import { loadConfig, loadManifest, repoRoot, resourceNames } from "@bluemoxon/core";
 import { eventSourceMappingConfigSchema } from "@bluemoxon/event-source-mapping";
+import { lambdaReservedEnv } from "@bluemoxon/event-source-mapping/invocation-context";
 import { workerConfigSchema } from "@bluemoxon/worker";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -23,7 +24,15 @@ interface Service {
   image?: string;
   build?: { context: string; dockerfile: string; target?: string };
   entrypoint?: string[];
+  command?: string[];
   environment?: Record<string, string>;
+  scale?: number;
+  mem_limit?: string;
+  memswap_limit?: string;
+  cpus?: number | string;
+  read_only?: boolean;
+  tmpfs?: string[];
+  user?: string;
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[] };
   ports?: string[];
@@ -63,8 +72,9 @@ describe("compose.yaml", () => {
       localstack: { condition: "service_healthy" },
       postgres: { condition: "service_healthy" },
     });
-    for (const name of ["api", "worker"])
+    for (const name of ["api", "event-source-mapping"])
       expect(services[name].depends_on?.provision, name).toEqual({ condition: "service_completed_successfully" });
+    expect(services.worker.depends_on?.["event-source-mapping"]).toEqual({ condition: "service_started" });
     expect(services.api.depends_on?.["ebay-fixture"]).toEqual({ condition: "service_healthy" });
     for (const name of ["localstack", "postgres", "ebay-fixture", "api"])
       expect(services[name].healthcheck?.test.length, name).toBeGreaterThan(0);
@@ -102,13 +112,80 @@ describe("compose.yaml", () => {
     expect(worker.IMAGE_BUCKET).toBe(names.bucket("images"));
     expect(api.API_KEY_SECRET_ID).toBe(names.secret("api-key"));
     expect(api.EBAY_CREDENTIALS_SECRET_ID).toBe(names.secret("ebay-credentials"));
-    // The worker image runs its Lambda handler under the event source mapping of the worker's function.
+    // The event source mapping of the worker's function serves the Runtime API the workers pull from.
     const [fnName] = Object.entries(manifest.functions).find(([, f]) => f.service === "worker")!;
-    expect(services.worker.entrypoint).toEqual(["node", "/var/task/event-source-mapping.mjs"]);
-    expect(worker.ESM_FUNCTION).toBe(fnName);
-    expect(() => loadConfig(eventSourceMappingConfigSchema, worker)).not.toThrow();
-    for (const s of ["provision", "api", "worker"])
+    const mapping = resolveDefaults(services["event-source-mapping"].environment);
+    expect(mapping.ESM_FUNCTION).toBe(fnName);
+    expect(loadConfig(eventSourceMappingConfigSchema, mapping).ESM_RUNTIME_API_PORT).toBe(9001);
+    expect(worker.AWS_LAMBDA_RUNTIME_API).toBe("event-source-mapping:9001");
+    for (const s of ["provision", "api", "worker", "event-source-mapping"])
       expect(resolveDefaults(services[s].environment).AWS_ENDPOINT_URL, s).toBe("http://localstack:4566");
+  });
+
+  it("runs the worker image as Lambda runs it: its own entrypoint, one container per slot, Lambda's limits and variables", async () => {
+    const [fnName, fn] = Object.entries(manifest.functions).find(([, f]) => f.service === "worker")!;
+    const worker = services.worker;
+    // No entrypoint or command of compose's: the image's /lambda-entrypoint.sh and handler.handler.
+    expect(worker.entrypoint).toBeUndefined();
+    expect(worker.command).toBeUndefined();
+    expect(readFileSync(resolve(repoRoot, "services/worker/Dockerfile"), "utf8")).toMatch(/\nCMD \["handler\.handler"\]\s*$/);
+    expect(worker.scale).toBe(fn.maximumConcurrency);
+    expect(worker.mem_limit).toBe(`${fn.memoryMb}m`);
+    expect(worker.memswap_limit).toBe(`${fn.memoryMb}m`);
+    // Lambda gives a function one vCPU per 1769 MB.
+    expect(Number(worker.cpus)).toBeCloseTo(fn.memoryMb / 1769, 2);
+    expect(worker.read_only).toBe(true);
+    expect(worker.tmpfs).toEqual(["/tmp:size=512m,mode=1777"]);
+    expect(worker.user).toMatch(/^[1-9]\d*:[1-9]\d*$/);
+    const names = resourceNames(manifest, { environment: "local" });
+    const identity = { physicalName: names.function(fnName), region: manifest.region, accountId: names.accountId, memoryMb: fn.memoryMb };
+    const reserved = lambdaReservedEnv(identity, { handler: "handler.handler", taskRoot: "/var/task" });
+    const env = resolveDefaults(worker.environment);
+    // `$$` is compose's escape for a literal `$`.
+    for (const key of ["AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_REGION"])
+      expect(env[key], key).toBe(reserved[key]);
+    expect(env.AWS_LAMBDA_FUNCTION_VERSION.replace("$$", "$")).toBe(reserved.AWS_LAMBDA_FUNCTION_VERSION);
+    // Every variable Lambda sets is there (the runtime client refuses to run without, e.g., the log
+    // stream), except those the image itself sets (LAMBDA_TASK_ROOT, and _HANDLER from its CMD).
+    const missing = Object.keys(reserved).filter((k) => !(k in env) && k !== "LAMBDA_TASK_ROOT" && k !== "_HANDLER");
+    expect(missing).toEqual([]);
+    expect(services["event-source-mapping"].build).toMatchObject({
+      dockerfile: "services/worker/Dockerfile",
+      target: "event-source-mapping",
+    });
+    expect(services["event-source-mapping"].entrypoint).toBeUndefined();
+    if (spawnSync("sh", ["-c", "command -v docker-compose"]).status === 0) {
+      const config = spawnSync("docker-compose", ["-f", composeFile, "config"], { cwd: repoRoot, encoding: "utf8" });
+      const resolved = (parse(config.stdout) as { services: Record<string, Service> }).services;
+      expect(resolved.worker.entrypoint).toBeUndefined();
+      expect(resolved.worker.command).toBeUndefined();
+    }
+  });
+
+  it("compose.debug.yaml: one worker with its inspector on loopback, the mapping's timeout raised, the image unchanged", () => {
+    const debug = parse(readFileSync(resolve(repoRoot, "compose.debug.yaml"), "utf8")) as { services: Record<string, Service> };
+    const worker = debug.services.worker;
+    expect(worker.scale).toBe(1);
+    expect(worker.environment?.NODE_OPTIONS).toMatch(/^--inspect=0\.0\.0\.0:9229$/);
+    for (const port of worker.ports ?? []) expect(port).toMatch(/^127\.0\.0\.1:/);
+    expect(worker.entrypoint).toBeUndefined();
+    expect(worker.command).toBeUndefined();
+    const mapping = {
+      ...resolveDefaults(services["event-source-mapping"].environment),
+      ...debug.services["event-source-mapping"].environment,
+    };
+    // Longer than any pause at a breakpoint; the function's own is 120 s.
+    expect(loadConfig(eventSourceMappingConfigSchema, mapping).ESM_TIMEOUT_SECONDS).toBe(3600);
+    if (spawnSync("sh", ["-c", "command -v docker-compose"]).status === 0) {
+      const config = spawnSync("docker-compose", ["-f", composeFile, "-f", resolve(repoRoot, "compose.debug.yaml"), "config"], {
+        cwd: repoRoot,
+        encoding: "utf8",
+      });
+      expect(config.status, config.stderr).toBe(0);
+      const resolved = (parse(config.stdout) as { services: Record<string, Service> }).services;
+      expect(resolved.worker.entrypoint).toBeUndefined();
+      expect(resolved.worker.read_only).toBe(true);
+    }
   });
 
   it("the provision service creates every queue, DLQ, bucket and secret of pipeline.json", async (ctx) => {

@@ -1,7 +1,8 @@
 /**
  * `docker compose up` of the project's own compose.yaml, for a test or a benchmark: free host
  * ports, a fresh API key, images built from the Dockerfiles, and ready when the API answers
- * `/health` and the worker's event source mapping polls. `stop()` is `down -v`.
+ * `/health`, the event source mapping polls and a worker container has called its Runtime API.
+ * `stop()` is `down -v`.
  *
  * @example
  * const problem = await composeSkipReason();
@@ -13,7 +14,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { basename, resolve } from "node:path";
 import { repoRoot } from "@bluemoxon/core";
 import { parse } from "yaml";
 import { composeCommand, dockerEngineProblem, ensureImage, type Run, run } from "./docker.ts";
@@ -64,13 +65,19 @@ export interface ComposeStack {
   dc(args: string[], timeoutMs?: number): Promise<Run>;
   /** Same, but throws with the output when it fails; resolves to stdout. */
   dcOk(args: string[], timeoutMs?: number): Promise<string>;
-  logs(service: string, tail?: number): Promise<string>;
+  /** One service's logs, or several services' (`["event-source-mapping", "worker"]`). */
+  logs(service: string | string[], tail?: number): Promise<string>;
   /** `down -v --remove-orphans`. */
   stop(): Promise<void>;
 }
 
 export async function startComposeStack(options: { project?: string; build?: boolean } = {}): Promise<ComposeStack> {
-  const project = options.project ?? "bluemoxon-compose-test";
+  // One project per checkout: two worktrees on one engine must not take down each other's stack.
+  const project =
+    options.project ??
+    `bluemoxon-compose-test-${basename(repoRoot)
+      .replace(/[^a-z0-9-]/gi, "")
+      .toLowerCase()}`;
   const compose = await composeCommand();
   if ("problem" in compose) throw new Error(compose.problem);
   const [apiPort, localstackPort] = [await freePort(), await freePort()];
@@ -96,8 +103,8 @@ export async function startComposeStack(options: { project?: string; build?: boo
       throw new Error(`${compose.command} ${args.join(" ")} failed (${res.code}):\n${res.stderr.slice(-4000)}\n${res.stdout.slice(-2000)}`);
     return res.stdout;
   };
-  const logs = async (service: string, tail?: number) =>
-    (await dc(["logs", "--no-color", ...(tail ? ["--tail", String(tail)] : []), service], 60_000)).stdout;
+  const logs = async (service: string | string[], tail?: number) =>
+    (await dc(["logs", "--no-color", ...(tail ? ["--tail", String(tail)] : []), ...[service].flat()], 60_000)).stdout;
   const timings: [string, number][] = [];
   const timed = async (label: string, work: () => Promise<unknown>) => {
     const started = Date.now();
@@ -109,7 +116,7 @@ export async function startComposeStack(options: { project?: string; build?: boo
   await dc(["down", "-v", "--remove-orphans"], 120_000);
   try {
     if (options.build !== false) await timed("build (compose build)", () => dcOk(["build"], 45 * 60_000));
-    await timed("up → API healthy, worker's event source mapping polling", async () => {
+    await timed("up → API healthy, event source mapping polling, a worker pulling", async () => {
       await dcOk(["up", "-d"], 10 * 60_000);
       // Each probe has its own timeout: docker's port proxy can accept a connection before the API
       // listens and then never answer it. Not AbortSignal.timeout: its timer is unref'd, and a
@@ -129,8 +136,11 @@ export async function startComposeStack(options: { project?: string; build?: boo
         { retryErrors: true, everyMs: 1_000 },
       );
       await until(
-        "worker: event source mapping started",
-        async () => ((await logs("worker")).includes('"trigger started"') ? true : undefined),
+        "event source mapping started, a worker container pulling from its Runtime API",
+        async () => {
+          const text = await logs("event-source-mapping");
+          return text.includes('"trigger started"') && text.includes('"execution environment ready"') ? true : undefined;
+        },
         5 * 60_000,
         { retryErrors: true, everyMs: 2_000 },
       );

@@ -1,8 +1,8 @@
 /**
  * The event source mapping of one function: long-polls its queue, gathers batches
  * (`batchSize` within `maximumBatchingWindowSeconds`), runs at most `maximumConcurrency`
- * of them at once — one warm child process per concurrency slot — and deletes what the
- * handler finished. What it keeps becomes visible again after the queue's visibility
+ * of them at once — one warm execution environment per concurrency slot (`WarmPool`) — and
+ * deletes what the handler finished. What it keeps becomes visible again after the queue's visibility
  * timeout; moving a message to the DLQ after `maxReceiveCount` is the queue's job.
  */
 import { randomUUID } from "node:crypto";
@@ -17,10 +17,11 @@ import {
 import type { FunctionSpec, Logger, ResourceNames } from "@bluemoxon/core";
 import { errorMessage } from "@bluemoxon/core";
 import { batchOutcome } from "./batch-outcome.ts";
-import type { InvokeContext } from "./child-protocol.ts";
 import { InvocationError, TriggerStartError } from "./errors.ts";
+import type { ExecutionEnvironment } from "./execution-environment.ts";
+import { type FunctionIdentity, invocationContext } from "./invocation-context.ts";
 import { toSqsEvent } from "./to-sqs-event.ts";
-import { WarmChild } from "./warm-child.ts";
+import { type Slot, WarmPool } from "./warm-pool.ts";
 
 export interface FunctionTriggerOptions {
   /** Logical name from `manifest.functions`. */
@@ -30,15 +31,16 @@ export interface FunctionTriggerOptions {
   names: ResourceNames;
   endpoint: string;
   region: string;
-  modulePath: string;
-  exportName: string;
-  env: Record<string, string>;
-  cwd: string;
+  /** A new execution environment for a slot (a child process, or one that called the Runtime API). */
+  startEnvironment: () => Promise<ExecutionEnvironment>;
   timeoutMs: number;
-  initTimeoutMs: number;
+  /**
+   * Get each slot's environment before receiving for it (the Runtime API: no record is taken
+   * off the queue until a runtime is there to run it), and what `stop()` calls first to end that wait.
+   */
+  prewarm?: { interrupt(): void };
   /** Long-poll wait of an idle poller (Lambda uses 20 s). */
   waitTimeSeconds: number;
-  childStdio: "inherit" | "ignore";
   log: Logger;
 }
 
@@ -62,21 +64,12 @@ export interface FunctionTriggerStats {
 
 type Outcome = "success" | "partial" | "malformed" | "error" | "crash" | "timeout";
 
-interface Slot {
-  busy: boolean;
-  child?: WarmChild;
-  /** The code generation the child was started with (see `recycle()`). */
-  generation?: number;
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class FunctionTrigger {
-  private readonly slots: Slot[];
+  private readonly pool: WarmPool;
   private readonly inflight = new Set<Promise<void>>();
-  private readonly slotWaiters: (() => void)[] = [];
   private running = false;
-  private generation = 0;
   private loop?: Promise<void>;
   private receiveAbort?: AbortController;
   private readonly physicalName: string;
@@ -99,7 +92,7 @@ export class FunctionTrigger {
   };
 
   constructor(private readonly o: FunctionTriggerOptions) {
-    this.slots = Array.from({ length: o.spec.maximumConcurrency }, () => ({ busy: false }));
+    this.pool = new WarmPool(o.spec.maximumConcurrency, o.startEnvironment);
     this.physicalName = o.names.function(o.name);
     this.log = o.log.child({ function: o.name });
   }
@@ -156,8 +149,20 @@ export class FunctionTrigger {
   private async pollLoop(): Promise<void> {
     let backoffMs = 0;
     while (this.running) {
-      const slot = await this.idleSlot();
+      const slot = await this.pool.idle();
       if (!slot) break;
+      if (this.o.prewarm) {
+        try {
+          await this.pool.environment(slot);
+        } catch (error) {
+          if (!this.running) break;
+          // An init error: the runtime's container starts it again; wait for the next one.
+          backoffMs = Math.min(10_000, backoffMs ? backoffMs * 2 : 250);
+          this.log.warn("no execution environment; waiting for one", { error: errorMessage(error), retryInMs: backoffMs });
+          await sleep(backoffMs);
+          continue;
+        }
+      }
       let messages: Message[];
       try {
         messages = await this.gather();
@@ -171,25 +176,15 @@ export class FunctionTrigger {
       }
       if (messages.length === 0) continue;
       this.stats.recordsReceived += messages.length;
-      slot.busy = true;
+      this.pool.take(slot);
       this.stats.running++;
       this.stats.maxRunning = Math.max(this.stats.maxRunning, this.stats.running);
       const task = this.runBatch(slot, messages).finally(() => {
-        slot.busy = false;
         this.stats.running--;
         this.inflight.delete(task);
-        this.slotWaiters.shift()?.();
+        this.pool.release(slot);
       });
       this.inflight.add(task);
-    }
-  }
-
-  private async idleSlot(): Promise<Slot | undefined> {
-    for (;;) {
-      if (!this.running) return undefined;
-      const slot = this.slots.find((s) => !s.busy);
-      if (slot) return slot;
-      await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
     }
   }
 
@@ -257,25 +252,9 @@ export class FunctionTrigger {
     let detail: string | undefined;
     this.stats.invocations++;
     try {
-      if (slot.child && slot.generation !== this.generation) {
-        // The code changed since this child started (hot reload): it ran its last batch.
-        slot.child.kill();
-        slot.child = undefined;
-      }
-      if (!slot.child?.alive) {
-        slot.generation = this.generation;
-        slot.child = await WarmChild.spawn({
-          modulePath: this.o.modulePath,
-          exportName: this.o.exportName,
-          env: this.o.env,
-          memoryMb: this.o.spec.memoryMb,
-          cwd: this.o.cwd,
-          initTimeoutMs: this.o.initTimeoutMs,
-          stdio: this.o.childStdio,
-        });
-        this.stats.childrenStarted++;
-      }
-      const value = await slot.child.invoke(event, this.context(requestId), this.o.timeoutMs);
+      const { env, started } = await this.pool.environment(slot);
+      if (started) this.stats.childrenStarted++;
+      const value = await env.invoke(event, this.context(requestId), this.o.timeoutMs);
       const result = batchOutcome(value, ids);
       outcome = result.kind;
       keep = result.keep;
@@ -285,10 +264,7 @@ export class FunctionTrigger {
       keep = ids;
       detail = errorMessage(error);
     }
-    if (outcome === "crash" || outcome === "timeout") {
-      slot.child?.kill();
-      slot.child = undefined;
-    }
+    if (outcome === "crash" || outcome === "timeout") this.pool.discard(slot);
     this.count(outcome);
     const kept = new Set(keep);
     const done = messages.filter((m) => !kept.has(m.MessageId ?? ""));
@@ -300,6 +276,8 @@ export class FunctionTrigger {
       batchSize: messages.length,
       outcome,
       ms: Date.now() - started,
+      // Which records it ran: `npm run logs -- --job` joins the handler's lines (messageId) to this one.
+      messageIds: ids,
       deleted,
       kept: keep.length,
       // Which records come back (visibility timeout) or go on to the DLQ: a person reading the log asks that first.
@@ -318,18 +296,12 @@ export class FunctionTrigger {
     else this.stats.failed++;
   }
 
-  private context(requestId: string): InvokeContext {
-    const { region, names, spec } = this.o;
-    return {
-      awsRequestId: requestId,
-      functionName: this.physicalName,
-      functionVersion: "$LATEST",
-      memoryLimitInMB: String(spec.memoryMb),
-      invokedFunctionArn: `arn:aws:lambda:${region}:${names.accountId}:function:${this.physicalName}`,
-      logGroupName: `/aws/lambda/${this.physicalName}`,
-      logStreamName: `${new Date().toISOString().slice(0, 10).replace(/-/g, "/")}/[$LATEST]${requestId.replace(/-/g, "")}`,
-      deadlineMs: Date.now() + this.o.timeoutMs,
-    };
+  private context(requestId: string) {
+    return invocationContext(this.identity(), requestId, this.o.timeoutMs);
+  }
+
+  identity(): FunctionIdentity {
+    return { physicalName: this.physicalName, region: this.o.region, accountId: this.o.names.accountId, memoryMb: this.o.spec.memoryMb };
   }
 
   /** Deletes in batches of ten; a failed delete only means the record is processed again. */
@@ -359,36 +331,28 @@ export class FunctionTrigger {
    * A running batch finishes in its old child; idle children are stopped now. Returns how many.
    */
   recycle(): number {
-    this.generation++;
-    let stopped = 0;
-    for (const slot of this.slots) {
-      if (slot.busy || !slot.child) continue;
-      slot.child.kill();
-      slot.child = undefined;
-      stopped++;
-    }
-    return stopped;
+    return this.pool.recycle();
   }
 
   childPids(): number[] {
-    return this.slots.flatMap((s) => (s.child?.alive && s.child.pid !== undefined ? [s.child.pid] : []));
+    return this.pool.pids();
   }
 
   /** Stops polling, lets running batches finish for up to `graceMs`, then kills every child. */
   async stop(graceMs: number): Promise<void> {
     this.running = false;
     this.receiveAbort?.abort();
-    for (const wake of this.slotWaiters.splice(0)) wake();
+    this.o.prewarm?.interrupt();
+    this.pool.close();
     await this.loop?.catch(() => undefined);
     if (this.inflight.size > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([Promise.allSettled([...this.inflight]), new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
       clearTimeout(timer);
     }
-    const children = this.slots.flatMap((s) => (s.child ? [s.child] : []));
-    for (const child of children) child.kill();
+    const killed = this.pool.killAll();
     await Promise.allSettled([...this.inflight]);
-    await Promise.all(children.map((c) => c.exit()));
+    await killed;
     this.log.info("trigger stopped", { invocations: this.stats.invocations });
   }
 }

@@ -1,6 +1,10 @@
 export { type BatchOutcome, batchOutcome } from "./batch-outcome.ts";
 export { InvocationError, TriggerStartError } from "./errors.ts";
+export type { ExecutionEnvironment } from "./execution-environment.ts";
 export type { FunctionTriggerStats } from "./function-trigger.ts";
+export { type FunctionIdentity, invocationContext, lambdaReservedEnv, logStreamName } from "./invocation-context.ts";
 export { eventSourceMappingConfigSchema, type RunningEventSourceMapping, runEventSourceMapping } from "./run-event-source-mapping.ts";
+export { RuntimeApi, RuntimeEnvironment } from "./runtime-api.ts";
 export { type StartTriggersOptions, startTriggers, type TriggerCredentials, type Triggers } from "./start-triggers.ts";
 export { toSqsEvent, toSqsRecord } from "./to-sqs-event.ts";
+export { WarmChild } from "./warm-child.ts";

@@ -5,7 +5,9 @@
  * batching window, maximum concurrency, timeout, partial batch failures and redrive behave alike.
  *
  * The function's environment is this process's own (the container's), as Lambda gives a function
- * the variables of its configuration; the `ESM_*` variables configure the mapping itself.
+ * the variables of its configuration; the `ESM_*` variables configure the mapping itself. With
+ * `ESM_RUNTIME_API_PORT` it serves the Lambda Runtime API instead, and the function's own
+ * containers (the worker image, unchanged) pull their invocations from it.
  */
 import { dirname } from "node:path";
 import {
@@ -19,6 +21,7 @@ import {
   requiredString,
 } from "@bluemoxon/core";
 import { z } from "zod";
+import { dockerRestarter } from "./docker-restart.ts";
 import { TriggerStartError } from "./errors.ts";
 import { startTriggers, type Triggers } from "./start-triggers.ts";
 
@@ -35,6 +38,19 @@ export const eventSourceMappingConfigSchema = z.object({
   ESM_ACCOUNT_ID: optionalString(),
   /** Long-poll wait of an idle poller, seconds (Lambda: 20). */
   ESM_WAIT_TIME_SECONDS: envInt(20).pipe(z.number().min(0).max(20)),
+  /**
+   * Serve the Lambda Runtime API on this port (all interfaces) instead of running the handler in
+   * child processes: the function's containers (AWS_LAMBDA_RUNTIME_API=<this host>:<port>) pull
+   * their invocations from it. Unset: child processes, as under npm start.
+   */
+  ESM_RUNTIME_API_PORT: envInt().pipe(z.number().min(1).max(65535)).optional(),
+  /**
+   * Replaces the function's timeout, in seconds: for step-through debugging (compose.debug.yaml),
+   * so a handler paused at a breakpoint is not killed as timed out.
+   */
+  ESM_TIMEOUT_SECONDS: envInt().pipe(z.number().min(1)).optional(),
+  /** The Docker Engine's socket, if mounted: a container whose invocation timed out is restarted through it. */
+  ESM_DOCKER_SOCKET: optionalString(),
 });
 
 export interface RunningEventSourceMapping extends Triggers {
@@ -75,6 +91,16 @@ export async function runEventSourceMapping(
     ...(handler ? { handlers: { [fn]: handler } } : {}),
     ...(taskRoot ? { taskRoot } : {}),
     waitTimeSeconds: config.ESM_WAIT_TIME_SECONDS,
+    ...(config.ESM_TIMEOUT_SECONDS ? { timeoutMsOverride: config.ESM_TIMEOUT_SECONDS * 1000 } : {}),
+    ...(config.ESM_RUNTIME_API_PORT
+      ? {
+          runtimeApi: {
+            host: "0.0.0.0",
+            port: config.ESM_RUNTIME_API_PORT,
+            ...(config.ESM_DOCKER_SOCKET ? { killEnvironment: dockerRestarter(config.ESM_DOCKER_SOCKET) } : {}),
+          },
+        }
+      : {}),
     // Let a running batch finish within the function's own timeout, as Lambda would.
     stopGraceMs: manifest.functions[fn].timeoutSeconds * 1000,
     log,

@@ -3,12 +3,20 @@
  * `FunctionTrigger` per function, talking to SQS through the real SDK at `endpoint` (the
  * embedded emulator, moto or LocalStack). With IAM enforcement on, pass each function's
  * credentials: like a real mapping, polling and deleting happen with the function's role.
+ *
+ * Execution environments are handler child processes of this one (npm start), or, with
+ * `runtimeApi`, whatever runtimes pull their invocations from the Lambda Runtime API it serves
+ * (the worker image's own runtime client, one container per concurrency slot under compose).
  */
 import { existsSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { createAwsClients, createLogger, type Logger, type Manifest, repoRoot, resourceNames } from "@bluemoxon/core";
 import { TriggerStartError } from "./errors.ts";
+import type { ExecutionEnvironment } from "./execution-environment.ts";
 import { FunctionTrigger, type FunctionTriggerStats } from "./function-trigger.ts";
+import { lambdaReservedEnv, logStreamName } from "./invocation-context.ts";
+import { RuntimeApi } from "./runtime-api.ts";
+import { WarmChild } from "./warm-child.ts";
 
 export interface TriggerCredentials {
   accessKeyId: string;
@@ -46,6 +54,13 @@ export interface StartTriggersOptions {
    * it, and it is the children's working directory and `LAMBDA_TASK_ROOT` (default: the repository).
    */
   taskRoot?: string;
+  /**
+   * Serve the Lambda Runtime API instead of starting child processes: one server per function
+   * (port 0: a free one), the environments being the runtimes that call it. `killEnvironment`
+   * stops one that timed out (e.g. restarts its container); `initTimeoutMs` bounds the wait
+   * for an environment to call in (default: none, a slot waits for its runtime before it takes records).
+   */
+  runtimeApi?: { host?: string; port?: number; killEnvironment?: (key: string) => Promise<void> | void };
 }
 
 export interface Triggers {
@@ -58,6 +73,8 @@ export interface Triggers {
    * batches finish on the old code. Returns how many idle children were stopped at once.
    */
   recycle(): number;
+  /** `host:port` of each function's Runtime API (with `runtimeApi`). */
+  runtimeApis(): Record<string, string>;
 }
 
 const defaultCredentials: TriggerCredentials = { accessKeyId: "test", secretAccessKey: "test" };
@@ -89,36 +106,53 @@ export async function startTriggers(options: StartTriggersOptions): Promise<Trig
   const taskRoot = options.taskRoot ?? repoRoot;
   const clients: { destroy(): void }[] = [];
   const triggers = new Map<string, FunctionTrigger>();
+  const apis = new Map<string, RuntimeApi>();
 
   try {
     for (const name of selected) {
       const spec = manifest.functions[name];
       if (!spec)
         throw new TriggerStartError(`unknown function "${name}" (pipeline.json has: ${Object.keys(manifest.functions).join(", ")})`);
-      const { modulePath, exportName } = parseHandler(options.handlers?.[name] ?? spec.handler, name, taskRoot);
+      const handlerSpec = options.handlers?.[name] ?? spec.handler;
       const credentials =
         (typeof options.credentials === "function" ? options.credentials({ name, service: spec.service }) : options.credentials) ??
         defaultCredentials;
       const aws = createAwsClients({ region, endpoint, credentials, maxSockets: spec.maximumConcurrency + 2 });
       clients.push(aws);
-      const physicalName = names.function(name);
-      const env: Record<string, string> = {
-        ...(process.env.PATH ? { PATH: process.env.PATH } : {}),
-        AWS_ENDPOINT_URL: endpoint,
-        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-        ...(credentials.sessionToken ? { AWS_SESSION_TOKEN: credentials.sessionToken } : {}),
-        ...options.functionEnv,
-        // Lambda's reserved variables win over the function's own, as in AWS.
-        AWS_REGION: region,
-        AWS_DEFAULT_REGION: region,
-        AWS_LAMBDA_FUNCTION_NAME: physicalName,
-        AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
-        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb),
-        AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${physicalName}`,
-        LAMBDA_TASK_ROOT: taskRoot,
-        _HANDLER: options.handlers?.[name] ?? spec.handler,
-      };
+      const identity = { physicalName: names.function(name), region, accountId: names.accountId, memoryMb: spec.memoryMb };
+      const initTimeoutMs = options.initTimeoutMs ?? 60_000;
+      let startEnvironment: () => Promise<ExecutionEnvironment>;
+      let prewarm: { interrupt(): void } | undefined;
+      if (options.runtimeApi) {
+        const api = await RuntimeApi.listen({ ...options.runtimeApi, log: log.child({ function: name }) });
+        apis.set(name, api);
+        // The environments start on their own (containers); a slot waits for one before it takes records.
+        startEnvironment = () => api.claim(options.initTimeoutMs);
+        prewarm = { interrupt: () => api.stopClaims() };
+      } else {
+        const { modulePath, exportName } = parseHandler(handlerSpec, name, taskRoot);
+        const env: Record<string, string> = {
+          ...(process.env.PATH ? { PATH: process.env.PATH } : {}),
+          AWS_ENDPOINT_URL: endpoint,
+          AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+          ...(credentials.sessionToken ? { AWS_SESSION_TOKEN: credentials.sessionToken } : {}),
+          ...options.functionEnv,
+          // Lambda's reserved variables win over the function's own, as in AWS.
+          ...lambdaReservedEnv(identity, { handler: handlerSpec, taskRoot }),
+        };
+        startEnvironment = () =>
+          WarmChild.spawn({
+            modulePath,
+            exportName,
+            // Each environment has a log stream of its own, as on Lambda.
+            env: { ...env, AWS_LAMBDA_LOG_STREAM_NAME: logStreamName() },
+            memoryMb: spec.memoryMb,
+            cwd: taskRoot,
+            initTimeoutMs,
+            stdio: options.childStdio ?? "inherit",
+          });
+      }
       const trigger = new FunctionTrigger({
         name,
         spec,
@@ -126,14 +160,10 @@ export async function startTriggers(options: StartTriggersOptions): Promise<Trig
         names,
         endpoint,
         region,
-        modulePath,
-        exportName,
-        env,
-        cwd: taskRoot,
+        startEnvironment,
+        prewarm,
         timeoutMs: options.timeoutMsOverride ?? spec.timeoutSeconds * 1000,
-        initTimeoutMs: options.initTimeoutMs ?? 60_000,
         waitTimeSeconds: options.waitTimeSeconds ?? 20,
-        childStdio: options.childStdio ?? "inherit",
         log,
       });
       await trigger.start();
@@ -141,6 +171,7 @@ export async function startTriggers(options: StartTriggersOptions): Promise<Trig
     }
   } catch (error) {
     await Promise.all([...triggers.values()].map((t) => t.stop(0)));
+    await Promise.all([...apis.values()].map((a) => a.close()));
     for (const c of clients) c.destroy();
     throw error;
   }
@@ -150,6 +181,7 @@ export async function startTriggers(options: StartTriggersOptions): Promise<Trig
     stop() {
       stopping ??= (async () => {
         await Promise.all([...triggers.values()].map((t) => t.stop(options.stopGraceMs ?? 30_000)));
+        await Promise.all([...apis.values()].map((a) => a.close()));
         for (const c of clients) c.destroy();
       })();
       return stopping;
@@ -157,5 +189,6 @@ export async function startTriggers(options: StartTriggersOptions): Promise<Trig
     stats: () => Object.fromEntries([...triggers].map(([name, t]) => [name, { ...t.stats }])),
     childPids: () => Object.fromEntries([...triggers].map(([name, t]) => [name, t.childPids()])),
     recycle: () => [...triggers.values()].reduce((n, t) => n + t.recycle(), 0),
+    runtimeApis: () => Object.fromEntries([...apis].map(([name, api]) => [name, api.address])),
   };
 }

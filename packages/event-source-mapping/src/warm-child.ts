@@ -11,12 +11,14 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import type { ChildMessage, InvokeContext, ParentMessage } from "./child-protocol.ts";
 import { handlerEnvVar, handlerExportEnvVar } from "./child-protocol.ts";
 import { InvocationError } from "./errors.ts";
+import type { ExecutionEnvironment } from "./execution-environment.ts";
 
 /**
  * From source (npm start, tests) the child entry is `handler-child.ts`, run through tsx; in the
  * worker image this module is bundled and `handler-child.mjs` sits next to the bundle.
  */
-const fromSource = import.meta.url.endsWith(".ts");
+// By its path: a module loaded through tsx's tsImport() has a query string on its URL.
+const fromSource = new URL(import.meta.url).pathname.endsWith(".ts");
 const childEntry = fileURLToPath(new URL(fromSource ? "./handler-child.ts" : "./handler-child.mjs", import.meta.url));
 
 /** tsx's ESM loader, by absolute path so the child does not depend on its working directory. */
@@ -36,10 +38,11 @@ export interface WarmChildOptions {
   memoryMb?: number;
   cwd?: string;
   initTimeoutMs: number;
-  stdio?: "inherit" | "ignore";
+  /** The child's stdout and stderr: this process's (default), dropped, or both to this process's stderr (`invoke`). */
+  stdio?: "inherit" | "ignore" | "stderr";
 }
 
-export class WarmChild {
+export class WarmChild implements ExecutionEnvironment {
   private nextId = 1;
   private pending?: { id: number; resolve: (v: unknown) => void; reject: (e: InvocationError) => void; timer: NodeJS.Timeout };
   private exited = false;
@@ -83,7 +86,12 @@ export class WarmChild {
       execArgv,
       cwd: options.cwd,
       env: { ...options.env, [handlerEnvVar]: options.modulePath, [handlerExportEnvVar]: options.exportName },
-      stdio: options.stdio === "ignore" ? ["ignore", "ignore", "ignore", "ipc"] : ["inherit", "inherit", "inherit", "ipc"],
+      stdio:
+        options.stdio === "ignore"
+          ? ["ignore", "ignore", "ignore", "ipc"]
+          : options.stdio === "stderr"
+            ? ["ignore", 2, 2, "ipc"]
+            : ["inherit", "inherit", "inherit", "ipc"],
       serialization: "json",
     });
     const child = new WarmChild(proc);

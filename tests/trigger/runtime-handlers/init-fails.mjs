@@ -1,0 +1,2 @@
+// Test handler whose module cannot load: the runtime reports an init error.
+throw new Error("init fails on purpose");

@@ -80,6 +80,18 @@ describe("a page on another site, IAM off", () => {
     expect(answer.status).toBe(403);
   });
 
+  it("cannot delete a queue with an <img> GET from an older browser, which sends neither Origin nor Sec-Fetch-Site (before: 200)", async () => {
+    const img = await rawRequest(emulator.url, { method: "GET", path: `/?Action=DeleteQueue&QueueUrl=${encodeURIComponent(queueUrl)}` });
+    // A forged query-string signature, which nobody checks with IAM off, does not pass either.
+    const forged = await rawRequest(emulator.url, {
+      method: "GET",
+      path: `/?Action=DeleteQueue&QueueUrl=${encodeURIComponent(queueUrl)}&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=test%2F20260101%2Fus-east-1%2Fsqs%2Faws4_request&X-Amz-Signature=00`,
+    });
+    expect(await queueExists()).toBe(true);
+    expect([img.status, forged.status]).toEqual([403, 403]);
+    expect(img.body).toContain("MissingAuthenticationToken");
+  });
+
   it("cannot read a secret with a text/plain fetch, nor get a preflight through for it (before: 200 with the value)", async () => {
     const read = await rawRequest(emulator.url, {
       method: "POST",

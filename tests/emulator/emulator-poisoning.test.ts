@@ -88,7 +88,9 @@ describe("the SQS query protocol", () => {
   });
 
   it("refuses the same names in the query string", async () => {
-    const answer = await rawRequest(open.url, { method: "GET", path: "/?Action=ListQueues&prototype.x=1" });
+    // A GET must carry a SigV4 Authorization header (IAM off: present, not checked) to reach the parser at all.
+    const authorization = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=00";
+    const answer = await rawRequest(open.url, { method: "GET", path: "/?Action=ListQueues&prototype.x=1", headers: { authorization } });
     expect(answer.status).toBe(400);
     expect(answer.body).toContain("<Code>InvalidQueryParameter</Code>");
   });

@@ -124,7 +124,11 @@ describe("emulator with the AWS SDK v3", () => {
     });
     const text = await res.text();
     expect(text).toContain(`<QueueUrl>${emulator.url}/000000000000/it-query</QueueUrl>`);
-    const missing = await fetch(`${emulator.url}/?Action=GetQueueUrl&QueueName=nope`);
+    const missing = await fetch(emulator.url, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ Action: "GetQueueUrl", QueueName: "nope" }),
+    });
     expect(missing.status).toBe(400);
     expect(await missing.text()).toContain("<Code>AWS.SimpleQueueService.NonExistentQueue</Code>");
   });

@@ -8,7 +8,12 @@
  * - a request a browser marks as sent by a page (`Sec-Fetch-Site` other than `none`) without an
  *   `Origin` is a navigation or a no-cors GET/HEAD (an `<img>`): S3 may answer it (the dashboard's
  *   presigned photos load this way), SQS and Secrets Manager refuse it (`<img src="/?Action=DeleteQueue…">`);
- * - an `OPTIONS` that is not a preflight is S3's 400.
+ * - an `OPTIONS` that is not a preflight is S3's 400;
+ * - SQS and Secrets Manager answer a GET or HEAD only when it is signed in an `Authorization`
+ *   header, IAM on or off: a page cannot add that header without a preflight (refused above), so an
+ *   older browser's `<img>` GET, which carries neither `Origin` nor `Sec-Fetch-Site`, is refused
+ *   too, and so is a forged query-string signature, which nobody checks with IAM off. SDKs and the
+ *   CLI POST to these services; every browser since 2019 sends `Origin` with a POST.
  * Stricter than AWS in one respect: S3 answers an actual request its CORS does not allow (the
  * browser then hides the reply), the emulator refuses it, since with IAM off nothing else would.
  */
@@ -27,9 +32,16 @@ export async function browserAccess(req: EmulatorRequest, service: EmulatedServi
     throw new AwsServiceError("BadRequest", "Insufficient information. Origin request header needed.", 400);
   }
   if (origin === undefined) {
-    if (!fromPage) return undefined;
-    if (service.crossOrigin && safeMethods.has(req.method)) return undefined;
-    throw service.errors.accessDenied(`${service.name} does not answer requests sent by web pages.`);
+    if (fromPage && !(service.crossOrigin && safeMethods.has(req.method))) {
+      throw service.errors.accessDenied(`${service.name} does not answer requests sent by web pages.`);
+    }
+    if (!service.crossOrigin && safeMethods.has(req.method) && !req.headers.authorization?.startsWith("AWS4-HMAC-SHA256 ")) {
+      throw service.errors.signature(
+        "MissingAuthenticationToken",
+        `${service.name} answers a ${req.method} only when it is signed with SigV4 in an Authorization header, IAM on or off.`,
+      );
+    }
+    return undefined;
   }
   if (!service.crossOrigin) throw service.errors.accessDenied(`${service.name} does not answer cross-origin requests (it has no CORS).`);
   const answer = await service.crossOrigin(req, req.method === "OPTIONS");

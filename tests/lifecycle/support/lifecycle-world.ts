@@ -31,11 +31,19 @@ export interface LifecycleWorld extends AsyncDisposable {
   /** The worker's deps (fake engine; a hook between the PNG write and the completion). */
   worker: Omit<ProcessJobDeps, "logFor">;
   /** Receives up to one message of the image queue and runs the worker on it; undefined when the queue is empty. */
-  workOne(options?: {
-    crash?: "before-png" | "after-png";
-    maxReceiveCount?: number;
-  }): Promise<{ result?: ProcessJobResult; error?: unknown; jobId?: string } | undefined>;
+  workOne(options?: WorkOptions): Promise<{ result?: ProcessJobResult; error?: unknown; jobId?: string; heldHandle?: string } | undefined>;
+  /** Makes a held message visible again (its visibility timeout passed). */
+  expire(handle: string): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface WorkOptions {
+  /** The worker dies before or after writing the PNG. */
+  crash?: "before-png" | "after-png";
+  /** A dead worker reports nothing: its message stays invisible until `expire` (else it fails the record at once). */
+  lost?: boolean;
+  /** What the worker knows of the queue's redrive policy (undefined: the lookup failed). */
+  maxReceiveCount?: number;
 }
 
 export const fakePng = Buffer.from("89504e470d0a1a0a", "hex");
@@ -106,7 +114,12 @@ export async function startLifecycleWorld(env: Record<string, string> = {}): Pro
     listingsDir,
     api: (now?: Date) => (now ? { ...base, clock: { now: () => now } } : base),
     worker,
-    async workOne({ crash, maxReceiveCount } = {}) {
+    async expire(handle) {
+      await clients.sqs
+        .send(new ChangeMessageVisibilityCommand({ QueueUrl: queue.url, ReceiptHandle: handle, VisibilityTimeout: 0 }))
+        .catch(() => {});
+    },
+    async workOne({ crash, lost, maxReceiveCount } = {}) {
       const out = await clients.sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: queue.url,
@@ -135,6 +148,7 @@ export async function startLifecycleWorld(env: Record<string, string> = {}): Pro
         await clients.sqs.send(new DeleteMessageCommand({ QueueUrl: queue.url, ReceiptHandle: m.ReceiptHandle! }));
         return { result, jobId };
       } catch (error) {
+        if (lost) return { error, jobId, heldHandle: m.ReceiptHandle! };
         // A failed record: visible again at once (as a visibility timeout that passed).
         await clients.sqs.send(
           new ChangeMessageVisibilityCommand({ QueueUrl: queue.url, ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 }),

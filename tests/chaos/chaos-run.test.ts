@@ -178,6 +178,7 @@ describe("chaos run", () => {
     let importsDone = doomed.length;
 
     async function importOne(l: GeneratedListing) {
+      let last = "";
       for (let attempt = 1; ; attempt++) {
         tally.importAttempts++;
         try {
@@ -187,10 +188,12 @@ describe("chaos run", () => {
             return;
           }
           tally.import5xx++;
-        } catch {
+          last = `${res.status} ${JSON.stringify(res.body).slice(0, 500)}`;
+        } catch (error) {
           tally.importNetworkErrors++;
+          last = (error as Error).message;
         }
-        if (attempt >= 8) throw new Error(`import of ${l.id} kept failing`);
+        if (attempt >= 8) throw new Error(`import of ${l.id} kept failing; last answer: ${last}`);
         await sleep(500 * attempt);
       }
     }

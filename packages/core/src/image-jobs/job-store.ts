@@ -37,6 +37,17 @@ export interface JobRow {
 
 const reasonText = (reason: string) => reason.slice(0, 1000);
 
+/**
+ * `('pending', 'queued', …)` as SQL literals, from the table. Literals, not parameters: the partial
+ * unique index `image_jobs_one_active` is matched by `ON CONFLICT … WHERE` only when PostgreSQL can
+ * prove the predicate, which it cannot for bind parameters once a prepared statement goes generic
+ * (after five runs: "no unique or exclusion constraint matching the ON CONFLICT specification").
+ */
+function activeList(sql: Sql) {
+  if (!activeJobStatuses.every((s) => /^[a-z_]+$/.test(s))) throw new Error("job statuses must be plain words");
+  return sql.unsafe(`(${activeJobStatuses.map((s) => `'${s}'`).join(", ")})`);
+}
+
 function checked(from: JobStatus, to: JobStatus): void {
   if (!canTransition(from, to)) throw new Error(`image job: no transition ${from} → ${to}`);
 }
@@ -76,7 +87,7 @@ export async function createJob(sql: Sql, target: CreateJobTarget, now: Date): P
     WITH photo AS (${photo}), job AS (
       INSERT INTO image_jobs (image_id, status, version, created_at, updated_at)
       SELECT id, 'pending', 0, ${now}, ${now} FROM photo
-      ON CONFLICT (image_id) WHERE status IN ${sql(activeJobStatuses as JobStatus[])} DO NOTHING
+      ON CONFLICT (image_id) WHERE status IN ${activeList(sql)} DO NOTHING
       RETURNING *
     ), flag AS (
       UPDATE book_images SET is_primary = true

@@ -42,7 +42,14 @@ export interface ProcessJobDeps {
   sql: Sql;
   s3: S3Client;
   bucket: string;
-  remover: { remove(bytes: Uint8Array, options?: RemoveOptions): Promise<{ png: Buffer; width: number; height: number }> };
+  remover: {
+    remove(bytes: Uint8Array, options?: RemoveOptions): Promise<{ png: Buffer; width: number; height: number }>;
+    /**
+     * A removal that is stopped for real when `ms` pass (thread-remover.ts terminates its thread);
+     * without it the deadline only stops the wait, and the removal runs on.
+     */
+    removeWithin?(bytes: Uint8Array, options: RemoveOptions, ms: number): Promise<{ png: Buffer; width: number; height: number }>;
+  };
   /** A logger carrying the job's ids (the entry point decides how to attach them). */
   logFor?: (context: { jobId: string; bookId: string; imageId: string }) => JobLog;
   maxSourceBytes?: number;
@@ -206,10 +213,12 @@ export async function processJob(body: string, deps: ProcessJobDeps, delivery: D
   try {
     if (!sourceKey) throw new SourceMissingError(`photo ${imageId} has no copy in the bucket`);
     const bytes = await readSource(deps, sourceKey, deps.maxSourceBytes ?? 30 * 1024 * 1024);
-    const result = await withTimeout(
-      deps.remover.remove(bytes, { maxInputPixels: deps.maxInputPixels, ...deps.output }),
-      Math.min(deps.processTimeoutMs ?? Number.POSITIVE_INFINITY, delivery.timeoutMs ?? Number.POSITIVE_INFINITY),
-    );
+    const budget = Math.min(deps.processTimeoutMs ?? Number.POSITIVE_INFINITY, delivery.timeoutMs ?? Number.POSITIVE_INFINITY);
+    const removeOptions = { maxInputPixels: deps.maxInputPixels, ...deps.output };
+    const result =
+      deps.remover.removeWithin && Number.isFinite(budget)
+        ? await deps.remover.removeWithin(bytes, removeOptions, budget)
+        : await withTimeout(deps.remover.remove(bytes, removeOptions), budget);
     const key = processedKey(bookId, imageId);
     try {
       await deps.s3.send(new PutObjectCommand({ Bucket: deps.bucket, Key: key, Body: result.png, ContentType: "image/png" }));

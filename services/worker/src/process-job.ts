@@ -1,16 +1,17 @@
 /**
  * One background-removal job, from SQS message to `completed` (or `failed` with a reason).
  *
- * Idempotent: the job is claimed with `UPDATE … WHERE status IN (…)`, so a redelivered message for
- * a completed job does nothing, and the output key is deterministic. The claim bumps `attempts`,
- * which is the job's version: the completion and the failure are compare-and-set on it, so when a
- * redelivery claimed the job while this run worked (a slow worker past the visibility timeout),
- * only the newer claim records its outcome; the older one logs the lost race and ends `superseded`. Errors are sorted here: a bad
- * photo (`PermanentJobError`) fails the job and the record succeeds — retrying cannot help;
- * anything else (S3, database, throttling) leaves the job `processing` with `last_error` and is
- * rethrown, so the caller reports the record failed, SQS redelivers it, and after
- * `maxReceiveCount` receives the DLQ takes it — at that last receive the job is marked `failed`
- * ("dead-lettered after N receives: …"), so the retry sweep never resurrects it.
+ * Idempotent: the job is claimed through the lifecycle module (`claimJob`), so a redelivered
+ * message for a finished job does nothing, and the output key is deterministic. The claim bumps the
+ * job's `version`: the completion and the failure are compare-and-set on it, so when a redelivery
+ * claimed the job while this run worked (a slow worker past the visibility timeout), or it was
+ * dead-lettered meanwhile, only the newer truth stands; this run logs the lost race and ends
+ * `superseded`. Errors are sorted here: a bad photo (`PermanentJobError`) fails the job and the
+ * record succeeds — retrying cannot help; anything else (S3, database, throttling, a removal past
+ * its budget — stopped for real by a thread remover) leaves the job `processing` with `last_error`
+ * and is rethrown, so SQS redelivers it, and after `maxReceiveCount` receives the DLQ takes it — at
+ * that last receive the job is marked dead-lettered; when the worker could not know it was the last
+ * one, the sweep's look at the DLQ does it.
  */
 import { GetObjectCommand, type GetObjectCommandOutput, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import {

@@ -95,7 +95,10 @@ describe("services/api/Dockerfile", () => {
         handler(event: unknown, context: unknown): Promise<{ ok: boolean; applied: string[] }>;
       };
       const result = await handler({ action: "migrate" }, {});
-      expect(result).toMatchObject({ ok: true, applied: ["0001_init.sql", "0002_one_active_job_per_image.sql", "0003_final_receive.sql"] });
+      expect(result).toMatchObject({
+        ok: true,
+        applied: ["0001_init.sql", "0002_one_active_job_per_image.sql", "0003_final_receive.sql", "0004_lifecycle_versions.sql"],
+      });
       // The dashboard page and its assets are served from the bundle too.
       const get = async (path: string) =>
         (await handler(

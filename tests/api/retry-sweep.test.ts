@@ -59,20 +59,26 @@ describe("runRetrySweep", () => {
     expect(await jobRow(h, id)).toMatchObject({ status: "queued", send_attempts: 4, last_error: null });
   });
 
-  it("re-sends queued/processing jobs only once they are stale, and never touches finished ones", async ({ h }) => {
+  it("never re-sends a queued/processing job while its message may still be queued or in flight; once past the queue's retention, it does", async ({
+    h,
+  }) => {
     await h.db.sql`DELETE FROM books`;
-    const staleQueued = await seedJob(h, "queued", 1, at(0));
+    const staleQueued = await seedJob(h, "queued", 8, at(0));
     const staleProcessing = await seedJob(h, "processing", 1, at(0));
-    const fresh = await seedJob(h, "queued", 1, at(500));
+    const stalePending = await seedJob(h, "pending", 0, at(0));
     const done = await seedJob(h, "completed", 1, at(0));
     const failed = await seedJob(h, "failed", 1, at(0));
-    const result = await runRetrySweep(depsAt(h, at(700)));
-    expect(result).toMatchObject({ examined: 2, requeued: 2 });
-    expect((await jobRow(h, staleQueued)).status).toBe("queued");
-    expect((await jobRow(h, staleQueued)).send_attempts).toBe(2);
-    // Re-sent, but still processing: the last claim is the truth until a worker claims it again.
+    // A backlog wait is not a failed send: eight sends and long past JOB_STALE_SECONDS, still queued, not given up.
+    expect(await runRetrySweep(depsAt(h, at(700)))).toMatchObject({ examined: 1, requeued: 1, gaveUp: 0 });
+    expect(await jobRow(h, staleQueued)).toMatchObject({ status: "queued", send_attempts: 8, last_error: null });
+    expect(await jobRow(h, staleProcessing)).toMatchObject({ status: "processing", send_attempts: 1 });
+    // A pending job was never sent (the API lost between creating and sending it): sent now.
+    expect(await jobRow(h, stalePending)).toMatchObject({ status: "queued", send_attempts: 1 });
+    // The emulator's queue keeps a message 4 days (SQS's default): after that, nothing is left of it.
+    const retention = 4 * 24 * 3600;
+    expect(await runRetrySweep(depsAt(h, at(retention + 650)))).toMatchObject({ examined: 2, requeued: 2 });
+    expect(await jobRow(h, staleQueued)).toMatchObject({ status: "queued", send_attempts: 9 });
     expect(await jobRow(h, staleProcessing)).toMatchObject({ status: "processing", send_attempts: 2 });
-    expect((await jobRow(h, fresh)).send_attempts).toBe(1);
     expect((await jobRow(h, done)).status).toBe("completed");
     expect((await jobRow(h, failed)).status).toBe("failed");
   });
@@ -81,7 +87,10 @@ describe("runRetrySweep", () => {
     await h.db.sql`DELETE FROM books`;
     const id = await seedJob(h, "queue_failed", 5);
     expect(await runRetrySweep(depsAt(h, at(10_000)))).toMatchObject({ gaveUp: 1, requeued: 0 });
-    expect(await jobRow(h, id)).toMatchObject({ status: "failed", last_error: expect.stringMatching(/gave up after 5 send attempts/) });
+    expect(await jobRow(h, id)).toMatchObject({
+      status: "failed",
+      last_error: expect.stringMatching(/gave up after 5 failed send attempts/),
+    });
   });
 
   it("takes a bounded batch, and two concurrent sweeps never send the same job twice", async ({ h }) => {
@@ -146,16 +155,16 @@ async function startBlockedWorker(h: ApiHarness, id: string, delivery?: Delivery
 }
 
 describe("the sweep racing a slow worker", () => {
-  it("re-sends a stale processing job without pretending it waits in the queue; the slow worker's completion still lands", async ({
+  it("does not re-send a slow worker's job (its message is in flight; SQS redelivers it if the worker is lost); the completion lands", async ({
     h,
   }) => {
     await h.db.sql`DELETE FROM books`;
     const id = await seedJob(h, "queued", 1, at(0));
     const { worker, release } = await startBlockedWorker(h, id);
-    // The worker has been at it for longer than JOB_STALE_SECONDS: the sweep takes it for lost.
+    // The worker has been at it for longer than JOB_STALE_SECONDS.
     await h.db.sql`UPDATE image_jobs SET updated_at = ${at(0)} WHERE id = ${id}`;
-    expect(await runRetrySweep(depsAt(h, at(700)))).toMatchObject({ examined: 1, requeued: 1 });
-    expect(await jobRow(h, id)).toMatchObject({ status: "processing", send_attempts: 2 });
+    expect(await runRetrySweep(depsAt(h, at(700)))).toMatchObject({ examined: 0, requeued: 0 });
+    expect(await jobRow(h, id)).toMatchObject({ status: "processing", send_attempts: 1 });
     release();
     expect(await worker).toMatchObject({ outcome: "completed" });
     const [done] = await h.db
@@ -208,8 +217,8 @@ describe("recording a send the worker overtook", () => {
           } as never,
         },
       },
-      { jobId: id, bookId: row.book_id, imageId: row.image_id, sourceKey: row.s3_key },
-      "pending",
+      { id, book_id: row.book_id, image_id: row.image_id, s3_key: row.s3_key },
+      { jobId: id, status: "pending", version: 0 },
     );
     expect(await send).toBe(true);
     expect(await jobRow(h, id)).toMatchObject({ status: "processing", send_attempts: 1 });
@@ -251,7 +260,7 @@ describe("POST /api/v1/admin/image-jobs/redrive", () => {
 
     const res = await h.call("/api/v1/admin/image-jobs/redrive?max=10", { method: "POST" });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ moved: 1, jobsReset: 1, duplicates: 0, invalid: 1 });
+    expect(await res.json()).toEqual({ moved: 1, jobsReset: 1, duplicates: 0, superseded: 0, inFlight: 0, invalid: 1 });
     expect(await jobRow(h, id)).toMatchObject({ status: "queued", last_error: null });
     // attempts is the job's version: a redrive keeps it, so a worker of an earlier round can never match it again.
     const [{ attempts }] = await h.db.sql`SELECT attempts FROM image_jobs WHERE id = ${id}`;
@@ -289,7 +298,14 @@ describe("a dead-lettered job", () => {
     // Three copies of the first job (an old sweep re-sent it), one of the second.
     for (const id of [ids[0], ids[0], ids[1], ids[0]])
       await sqs.send(new SendMessageCommand({ QueueUrl: q.dlqUrl, MessageBody: await bodyOf(id) }));
-    expect(await redriveDeadLetters(h.api.deps, { max: 10 })).toEqual({ moved: 2, jobsReset: 2, duplicates: 2, invalid: 0 });
+    expect(await redriveDeadLetters(h.api.deps, { max: 10 })).toEqual({
+      moved: 2,
+      jobsReset: 2,
+      duplicates: 2,
+      superseded: 0,
+      inFlight: 0,
+      invalid: 0,
+    });
     const sent = (await drain(q.url)).map((b) => parseImageJobMessage(b).jobId).sort();
     expect(sent).toEqual([...ids].sort());
     expect(await drain(q.dlqUrl)).toEqual([]);

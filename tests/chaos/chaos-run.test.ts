@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SetQueueAttributesCommand } from "@aws-sdk/client-sqs";
-import { parseImageJobMessage, processedKey } from "@bluemoxon/core";
+import { parseImageJobMessage, processedKey, unsettledCopyStatuses } from "@bluemoxon/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findLeaks, stackLogs, stackSecrets, type Text } from "../security/support/find-leaks.ts";
 import { type CuttingProxy, startCuttingProxy } from "../support/cutting-proxy.ts";
@@ -178,6 +178,7 @@ describe("chaos run", () => {
     let importsDone = doomed.length;
 
     async function importOne(l: GeneratedListing) {
+      let last = "";
       for (let attempt = 1; ; attempt++) {
         tally.importAttempts++;
         try {
@@ -187,10 +188,12 @@ describe("chaos run", () => {
             return;
           }
           tally.import5xx++;
-        } catch {
+          last = `${res.status} ${JSON.stringify(res.body).slice(0, 500)}`;
+        } catch (error) {
           tally.importNetworkErrors++;
+          last = (error as Error).message;
         }
-        if (attempt >= 8) throw new Error(`import of ${l.id} kept failing`);
+        if (attempt >= 8) throw new Error(`import of ${l.id} kept failing; last answer: ${last}`);
         await sleep(500 * attempt);
       }
     }
@@ -278,7 +281,10 @@ describe("chaos run", () => {
           doomedFaultsOn = false;
         }
       }
-      const pendingCopies = (await db!.sql`SELECT count(*)::int AS n FROM book_images WHERE copy_status = 'pending'`)[0].n;
+      // Copies still to be made or retried (a transient failure is retried by the sweep after its backoff).
+      const pendingCopies = (
+        await db!.sql`SELECT count(*)::int AS n FROM book_images WHERE copy_status IN ${db!.sql(unsettledCopyStatuses as string[])}`
+      )[0].n;
       const [main, dlq] = await Promise.all([admin!.queueDepth(queueUrl), admin!.queueDepth(dlqUrl)]);
       const open = Object.entries(counts).filter(([s]) => s !== "completed" && s !== "failed");
       last = JSON.stringify({ counts, pendingCopies, main, dlq });

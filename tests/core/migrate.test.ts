@@ -14,12 +14,20 @@ describe("migrations", () => {
 
   it("apply to an empty database and are idempotent on a second run", async () => {
     const first = await migrate(db.sql);
-    expect(first.applied).toEqual(["0001_init.sql", "0002_one_active_job_per_image.sql", "0003_final_receive.sql"]);
+    expect(first.applied).toEqual([
+      "0001_init.sql",
+      "0002_one_active_job_per_image.sql",
+      "0003_final_receive.sql",
+      "0004_lifecycle_versions.sql",
+    ]);
     const tables = await db.sql<{ table_name: string }[]>`
       SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`;
     expect(tables.map((t) => t.table_name)).toEqual(["book_images", "books", "image_jobs", "schema_migrations"]);
     const second = await migrate(db.sql);
-    expect(second).toEqual({ applied: [], skipped: ["0001_init.sql", "0002_one_active_job_per_image.sql", "0003_final_receive.sql"] });
+    expect(second).toEqual({
+      applied: [],
+      skipped: ["0001_init.sql", "0002_one_active_job_per_image.sql", "0003_final_receive.sql", "0004_lifecycle_versions.sql"],
+    });
   });
 
   it("enforce job statuses in SQL", async () => {

@@ -164,7 +164,7 @@ describe.skipIf(Boolean(skipReason))("processJob's claims and transitions", () =
     const slowRun = processJob(job.body, slow.deps);
     await inRemover;
     // A second claim (a redelivery) bumps the version while the first is inside the remover.
-    await db.sql`UPDATE image_jobs SET attempts = attempts + 1 WHERE id = ${job.jobId}`;
+    await db.sql`UPDATE image_jobs SET attempts = attempts + 1, version = version + 1 WHERE id = ${job.jobId}`;
     release();
     expect(await slowRun).toMatchObject({ outcome: "superseded" });
     expect(await jobRow(db.sql, job.jobId)).toMatchObject({ status: "processing", attempts: 2, last_error: null });

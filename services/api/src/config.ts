@@ -46,9 +46,13 @@ export const apiConfigSchema = z.object({
   /** First backoff of a `queue_failed` job; doubles with every send attempt. */
   RETRY_BACKOFF_SECONDS: envInt(10).pipe(z.number().min(0)),
   RETRY_BACKOFF_MAX_SECONDS: envInt(900).pipe(z.number().min(0)),
-  /** A job `queued`/`processing` longer than this is re-sent (≥ the queue's visibility timeout). */
+  /** A `pending` job untouched this long was never sent; a `processing` one claimed at its last receive is lost (≥ the queue's visibility timeout). */
   JOB_STALE_SECONDS: envInt(1800).pipe(z.number().min(1)),
   JOB_MAX_SEND_ATTEMPTS: envInt(8).pipe(z.number().min(1)),
+  /** A photo copy that fails transiently (throttled, timed out, 5xx) this many times is failed for good. */
+  COPY_MAX_ATTEMPTS: envInt(6).pipe(z.number().min(1)),
+  /** A photo claimed for copying longer than this belonged to an API lost mid-copy: another may take it over (≥ a whole download and upload). */
+  COPY_LEASE_SECONDS: envInt(120).pipe(z.number().min(0)),
   /** Endpoint put into presigned photo URLs when browsers reach S3 by another name than the API (compose). */
   S3_PUBLIC_ENDPOINT: optionalString().pipe(z.url({ error: "must be a URL" }).optional()),
   PRESIGN_SECONDS: envInt(300).pipe(z.number().min(1).max(604_800)),

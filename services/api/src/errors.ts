@@ -44,10 +44,14 @@ export class ImageFetchError extends Error {
       | "timeout"
       | "network",
     message: string,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { status?: number },
   ) {
     super(message, options);
+    this.status = options?.status;
   }
+
+  /** The HTTP status of an `http_status` failure. */
+  readonly status: number | undefined;
 }
 
 /** The API key secret cannot be read: the API answers 503, never 401, so a broken secret is not mistaken for a bad key. */

@@ -1,21 +1,29 @@
 /**
  * One background-removal job, from SQS message to `completed` (or `failed` with a reason).
  *
- * Idempotent: the job is claimed with `UPDATE … WHERE status IN (…)`, so a redelivered message for
- * a completed job does nothing, and the output key is deterministic. The claim bumps `attempts`,
- * which is the job's version: the completion and the failure are compare-and-set on it, so when a
- * redelivery claimed the job while this run worked (a slow worker past the visibility timeout),
- * only the newer claim records its outcome; the older one logs the lost race and ends `superseded`. Errors are sorted here: a bad
- * photo (`PermanentJobError`) fails the job and the record succeeds — retrying cannot help;
- * anything else (S3, database, throttling) leaves the job `processing` with `last_error` and is
- * rethrown, so the caller reports the record failed, SQS redelivers it, and after
- * `maxReceiveCount` receives the DLQ takes it — at that last receive the job is marked `failed`
- * ("dead-lettered after N receives: …"), so the retry sweep never resurrects it.
+ * Idempotent: the job is claimed through the lifecycle module (`claimJob`), so a redelivered
+ * message for a finished job does nothing, and the output key is deterministic. The claim bumps the
+ * job's `version`: the completion and the failure are compare-and-set on it, so when a redelivery
+ * claimed the job while this run worked (a slow worker past the visibility timeout), or it was
+ * dead-lettered meanwhile, only the newer truth stands; this run logs the lost race and ends
+ * `superseded`. Errors are sorted here: a bad photo (`PermanentJobError`) fails the job and the
+ * record succeeds — retrying cannot help; anything else (S3, database, throttling, a removal past
+ * its budget — stopped for real by a thread remover) leaves the job `processing` with `last_error`
+ * and is rethrown, so SQS redelivers it, and after `maxReceiveCount` receives the DLQ takes it — at
+ * that last receive the job is marked dead-lettered; when the worker could not know it was the last
+ * one, the sweep's look at the DLQ does it.
  */
 import { GetObjectCommand, type GetObjectCommandOutput, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import {
-  allowedFrom,
+  activeJobStatuses,
+  type Claim,
+  claimJob,
+  completeJob,
   errorMessage,
+  failJob,
+  loadJob,
+  markDeadLettered as markJobDeadLettered,
+  noteJobError,
   PermanentJobError,
   parseImageJobMessage,
   processedKey,
@@ -35,13 +43,22 @@ export interface ProcessJobDeps {
   sql: Sql;
   s3: S3Client;
   bucket: string;
-  remover: { remove(bytes: Uint8Array, options?: RemoveOptions): Promise<{ png: Buffer; width: number; height: number }> };
+  remover: {
+    remove(bytes: Uint8Array, options?: RemoveOptions): Promise<{ png: Buffer; width: number; height: number }>;
+    /**
+     * A removal that is stopped for real when `ms` pass (thread-remover.ts terminates its thread);
+     * without it the deadline only stops the wait, and the removal runs on.
+     */
+    removeWithin?(bytes: Uint8Array, options: RemoveOptions, ms: number): Promise<{ png: Buffer; width: number; height: number }>;
+  };
   /** A logger carrying the job's ids (the entry point decides how to attach them). */
   logFor?: (context: { jobId: string; bookId: string; imageId: string }) => JobLog;
   maxSourceBytes?: number;
   maxInputPixels?: number;
   /** Background removal of one photo must finish within this (ms), or the record fails transiently. Default: no limit. */
   processTimeoutMs?: number;
+  /** Called between the PNG write and the completion (tests crash a worker there). */
+  afterPngWrite?: () => Promise<void> | void;
   /** Trim / max edge; both off by default. */
   output?: Pick<RemoveOptions, "trim" | "maxOutputEdge">;
 }
@@ -124,18 +141,18 @@ async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
 }
 
 /**
- * Marks the job of a message `failed` with `reason` unless it already finished: for a record that
- * goes to the DLQ without having run (the handler's time budget at its last receive).
+ * Marks the job of a message `failed` with `reason`, for a record that goes to the DLQ without
+ * having run (the handler's time budget at its last receive). Compare-and-set on the job as read:
+ * a job another copy of the message is running (`processing`) or that finished is left alone —
+ * that run's outcome decides, and the sweep or the redrive find the DLQ copy later.
  * @example
  * await markDeadLettered(sql, record.body, "dead-lettered after 5 receives: not started");
  */
 export async function markDeadLettered(sql: Sql, body: string, reason: string): Promise<boolean> {
   const { jobId } = parseImageJobMessage(body);
-  const rows = await sql`
-    UPDATE image_jobs SET status = 'failed', last_error = ${reason.slice(0, 1000)}, updated_at = now()
-    WHERE id = ${jobId} AND status IN ${sql(allowedFrom("failed"))} AND status <> 'failed'
-    RETURNING id`;
-  return rows.length > 0;
+  const job = await loadJob(sql, jobId);
+  if (!job || job.status === "processing" || !activeJobStatuses.includes(job.status)) return false;
+  return markJobDeadLettered(sql, { jobId, status: job.status, version: job.version }, reason, new Date());
 }
 
 /**
@@ -154,24 +171,17 @@ export async function processJob(body: string, deps: ProcessJobDeps, delivery: D
   // It also records whether this is the message's last delivery, for when this run is lost (see 0003).
   const finalReceive =
     delivery.receiveCount !== undefined && delivery.maxReceiveCount !== undefined && delivery.receiveCount >= delivery.maxReceiveCount;
-  let claimed: { image_id: string; attempts: number; book_id: string; s3_key: string | null }[];
+  let claim: Claim | undefined;
   try {
-    claimed = await sql`
-      UPDATE image_jobs j SET status = 'processing', attempts = j.attempts + 1, final_receive = ${finalReceive},
-        started_at = now(), updated_at = now()
-      FROM book_images i
-      WHERE j.id = ${jobId} AND i.id = j.image_id AND j.status IN ${sql(allowedFrom("processing"))}
-      RETURNING j.image_id, j.attempts, i.book_id, i.s3_key`;
+    claim = await claimJob(sql, jobId, { finalReceive }, new Date());
   } catch (error) {
     throw storageError("claiming the job failed", error);
   }
-  const ids = claimed[0]
-    ? { jobId, bookId: claimed[0].book_id, imageId: claimed[0].image_id }
-    : { jobId, bookId: message.bookId, imageId: message.imageId };
+  const ids = claim ? { jobId, bookId: claim.bookId, imageId: claim.imageId } : { jobId, bookId: message.bookId, imageId: message.imageId };
   const log = deps.logFor?.(ids) ?? silent;
   const { bookId, imageId } = ids;
-  if (claimed.length === 0) {
-    const [row] = await sql<{ status: string }[]>`SELECT status FROM image_jobs WHERE id = ${jobId}`.catch((error) => {
+  if (!claim) {
+    const row = await loadJob(sql, jobId).catch((error) => {
       throw storageError("reading the job failed", error);
     });
     if (!row) {
@@ -185,8 +195,8 @@ export async function processJob(body: string, deps: ProcessJobDeps, delivery: D
     throw new TransientJobError(`job ${jobId} is ${row.status}, not claimable`);
   }
   // The claim's version: every later change of this run applies only while it is still the latest claim.
-  const attempt = claimed[0].attempts;
-  const sourceKey = claimed[0].s3_key;
+  const attempt = claim.attempts;
+  const sourceKey = claim.sourceKey;
   log.info("job started", { attempt, sourceKey });
   if (message.bookId !== bookId || message.imageId !== imageId || message.sourceKey !== sourceKey) {
     log.warn("the message disagrees with the database; using the database", {
@@ -196,9 +206,7 @@ export async function processJob(body: string, deps: ProcessJobDeps, delivery: D
 
   /** A change that matched no row: someone else moved the job. Logged, and the record is done. */
   const superseded = async (what: string): Promise<ProcessJobResult> => {
-    const [row] = await sql<{ status: string; attempts: number }[]>`SELECT status, attempts FROM image_jobs WHERE id = ${jobId}`.catch(
-      () => [],
-    );
+    const row = await loadJob(sql, jobId).catch(() => undefined);
     log.warn(`job lost the race: ${what} not recorded`, { attempt, status: row?.status, latestAttempt: row?.attempts });
     return { outcome: "superseded", jobId, status: row?.status };
   };
@@ -206,51 +214,41 @@ export async function processJob(body: string, deps: ProcessJobDeps, delivery: D
   try {
     if (!sourceKey) throw new SourceMissingError(`photo ${imageId} has no copy in the bucket`);
     const bytes = await readSource(deps, sourceKey, deps.maxSourceBytes ?? 30 * 1024 * 1024);
-    const result = await withTimeout(
-      deps.remover.remove(bytes, { maxInputPixels: deps.maxInputPixels, ...deps.output }),
-      Math.min(deps.processTimeoutMs ?? Number.POSITIVE_INFINITY, delivery.timeoutMs ?? Number.POSITIVE_INFINITY),
-    );
+    const budget = Math.min(deps.processTimeoutMs ?? Number.POSITIVE_INFINITY, delivery.timeoutMs ?? Number.POSITIVE_INFINITY);
+    const removeOptions = { maxInputPixels: deps.maxInputPixels, ...deps.output };
+    const result =
+      deps.remover.removeWithin && Number.isFinite(budget)
+        ? await deps.remover.removeWithin(bytes, removeOptions, budget)
+        : await withTimeout(deps.remover.remove(bytes, removeOptions), budget);
     const key = processedKey(bookId, imageId);
-    let completedRows: readonly unknown[];
     try {
       await deps.s3.send(new PutObjectCommand({ Bucket: deps.bucket, Key: key, Body: result.png, ContentType: "image/png" }));
     } catch (error) {
       throw storageError(`writing s3://${deps.bucket}/${key} failed`, error);
     }
+    await deps.afterPngWrite?.();
+    let completed: boolean;
     try {
-      // One statement, no transaction: postgres.js 3.4.9 crashes the process when a connection
-      // dies inside `sql.begin` (porsager/postgres#1208). The photo's cut-out is recorded only
-      // if the job's own update applied, so neither half is ever written alone.
-      completedRows = await sql`
-        WITH job AS (
-          UPDATE image_jobs SET status = 'completed', completed_at = now(), updated_at = now(), last_error = NULL
-          WHERE id = ${jobId} AND status = 'processing' AND attempts = ${attempt}
-          RETURNING id, image_id
-        ), photo AS (
-          UPDATE book_images SET processed_key = ${key}, processed_at = now() WHERE id IN (SELECT image_id FROM job)
-        )
-        SELECT id FROM job`;
+      // The job and the photo's cut-out in one statement: neither half is ever written alone.
+      completed = await completeJob(sql, claim, key, new Date());
     } catch (error) {
       throw storageError("recording the result failed", error);
     }
-    // A redelivery claimed the job while this run worked on it: that claim finishes it.
-    if (completedRows.length === 0) return await superseded("the completion");
+    // A redelivery claimed the job while this run worked on it (or it was dead-lettered): that decides.
+    if (!completed) return await superseded("the completion");
     const ms = Math.round(performance.now() - started);
     log.info("job completed", { processedKey: key, width: result.width, height: result.height, ms });
     return { outcome: "completed", jobId, processedKey: key, width: result.width, height: result.height, ms };
   } catch (error) {
     const reason = errorMessage(error);
     if (error instanceof PermanentJobError) {
-      let failedRows: readonly unknown[];
+      let failed: boolean;
       try {
-        failedRows = await sql`
-          UPDATE image_jobs SET status = 'failed', last_error = ${reason}, updated_at = now()
-          WHERE id = ${jobId} AND status = 'processing' AND attempts = ${attempt}
-          RETURNING id`;
+        failed = await failJob(sql, { jobId, status: "processing", version: claim.version }, reason, new Date());
       } catch (dbError) {
         throw storageError("recording the failure failed", dbError);
       }
-      if (failedRows.length === 0) return await superseded("the permanent failure");
+      if (!failed) return await superseded("the permanent failure");
       log.warn("job failed permanently", { reason, error: (error as Error).name });
       return { outcome: "failed", jobId, reason };
     }
@@ -259,20 +257,17 @@ export async function processJob(body: string, deps: ProcessJobDeps, delivery: D
       // The last receive: SQS moves the message to the DLQ once this record fails. The job ends
       // `failed` now, so the retry sweep never re-sends it; a redrive brings it back on purpose.
       const why = `dead-lettered after ${receiveCount} receives: ${reason}`.slice(0, 1000);
-      const marked = await sql`
-        UPDATE image_jobs SET status = 'failed', last_error = ${why}, updated_at = now()
-        WHERE id = ${jobId} AND status = 'processing' AND attempts = ${attempt}
-        RETURNING id`.catch((dbError: unknown) => {
-        log.error("could not mark the job dead-lettered", { error: errorMessage(dbError) });
-        return [];
-      });
-      log.error("job failed at its last receive; dead-lettered", { reason, receiveCount, marked: marked.length > 0 });
+      const marked = await markJobDeadLettered(sql, { jobId, status: "processing", version: claim.version }, why, new Date()).catch(
+        (dbError: unknown) => {
+          log.error("could not mark the job dead-lettered", { error: errorMessage(dbError) });
+          return false;
+        },
+      );
+      log.error("job failed at its last receive; dead-lettered", { reason, receiveCount, marked });
       throw error;
     }
     // Best effort: the record is redelivered either way, last_error only helps whoever looks.
-    await sql`
-      UPDATE image_jobs SET last_error = ${reason}, updated_at = now()
-      WHERE id = ${jobId} AND status = 'processing' AND attempts = ${attempt}`.catch(() => {});
+    await noteJobError(sql, claim, reason, new Date()).catch(() => false);
     log.error("job failed, will be retried", { reason, error: (error as Error).name, receiveCount });
     throw error;
   }

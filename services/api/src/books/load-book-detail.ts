@@ -1,7 +1,7 @@
 /** A book with its photos, their copy and processing status, and short-lived presigned URLs. */
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
-import type { JobStatus } from "@bluemoxon/core";
+import { type CopyStatus, canProcess, isActiveJob, type JobStatus, unsettledCopyStatuses } from "@bluemoxon/core";
 import type { ApiDeps } from "../api-deps.ts";
 import { specificOf } from "../ebay/map-browse-item.ts";
 
@@ -41,14 +41,20 @@ export interface PhotoDetail {
   id: string;
   position: number;
   sourceUrl: string;
-  copyStatus: "pending" | "copied" | "failed";
+  copyStatus: CopyStatus;
   copyError: string | null;
+  /** Copy attempts made so far (a retryable copy is tried again by a re-import or the sweep). */
+  copyAttempts: number;
+  /** Whether a (re)process request would be accepted: copied, and no active job. */
+  canProcess: boolean;
+  /** Whether the pipeline will still change this photo by itself (its copy or its job). */
+  moving: boolean;
   isPrimary: boolean;
   contentType: string | null;
   byteSize: number | null;
   originalUrl: string | null;
   processedUrl: string | null;
-  processing: { jobId: string; status: JobStatus; attempts: number; lastError: string | null; updatedAt: string } | null;
+  processing: { jobId: string; status: JobStatus; active: boolean; attempts: number; lastError: string | null; updatedAt: string } | null;
 }
 
 export interface BookDetail extends BookSummary {
@@ -80,8 +86,9 @@ type PhotoRow = {
   book_id: string;
   position: number;
   source_url: string;
-  copy_status: PhotoDetail["copyStatus"];
+  copy_status: CopyStatus;
   copy_error: string | null;
+  copy_attempts: number;
   is_primary: boolean;
   content_type: string | null;
   byte_size: number | null;
@@ -129,6 +136,9 @@ export async function loadBookDetails(deps: DetailDeps, books: BookRow[]): Promi
     sourceUrl: p.source_url,
     copyStatus: p.copy_status,
     copyError: p.copy_error,
+    copyAttempts: p.copy_attempts,
+    canProcess: canProcess(p.copy_status, p.job_status),
+    moving: isActiveJob(p.job_status) || unsettledCopyStatuses.includes(p.copy_status),
     isPrimary: p.is_primary,
     contentType: p.content_type,
     byteSize: p.byte_size,
@@ -138,6 +148,7 @@ export async function loadBookDetails(deps: DetailDeps, books: BookRow[]): Promi
       ? {
           jobId: p.job_id,
           status: p.job_status!,
+          active: isActiveJob(p.job_status),
           attempts: p.job_attempts!,
           lastError: p.job_error,
           updatedAt: p.job_updated_at!.toISOString(),

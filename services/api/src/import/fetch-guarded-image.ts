@@ -67,7 +67,7 @@ export async function fetchGuardedImage(url: string, options: GuardedFetchOption
       }
       if (!res.statusCode || res.statusCode < 200 || res.statusCode >= 300) {
         res.resume();
-        throw new ImageFetchError("http_status", `HTTP ${res.statusCode} from ${new URL(current).host}`);
+        throw new ImageFetchError("http_status", `HTTP ${res.statusCode} from ${new URL(current).host}`, { status: res.statusCode });
       }
       const bytes = await readCapped(res, options.maxBytes, controller.signal);
       const mime = sniffImageType(bytes);

@@ -1,5 +1,5 @@
 /** The `image_jobs` row as the API shows it. */
-import type { JobStatus, Sql } from "@bluemoxon/core";
+import { type JobRow, type JobStatus, loadJob, type Sql } from "@bluemoxon/core";
 
 export interface ImageJob {
   id: string;
@@ -16,21 +16,8 @@ export interface ImageJob {
   completedAt: string | null;
 }
 
-export interface ImageJobRow {
-  id: string;
-  image_id: string;
-  book_id: string;
-  status: JobStatus;
-  attempts: number;
-  send_attempts: number;
-  last_error: string | null;
-  created_at: Date;
-  updated_at: Date;
-  queued_at: Date | null;
-  started_at: Date | null;
-  completed_at: Date | null;
-  s3_key?: string | null;
-}
+/** The row as the lifecycle module reads it. */
+export type ImageJobRow = JobRow;
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -52,8 +39,6 @@ export function toImageJob(row: ImageJobRow): ImageJob {
 }
 
 /** Loads one job with its book id (jobs reference images, images reference books). */
-export async function loadImageJob(sql: Sql, id: string): Promise<ImageJobRow | undefined> {
-  const [row] = await sql<ImageJobRow[]>`
-    SELECT j.*, i.book_id, i.s3_key FROM image_jobs j JOIN book_images i ON i.id = j.image_id WHERE j.id = ${id}`;
-  return row;
+export function loadImageJob(sql: Sql, id: string): Promise<ImageJobRow | undefined> {
+  return loadJob(sql, id);
 }

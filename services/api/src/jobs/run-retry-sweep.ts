@@ -1,32 +1,57 @@
 /**
- * The retry sweep: re-sends jobs whose message may never have reached the worker.
+ * The retry sweep: moves on what the pipeline would otherwise leave behind, without ever sending a
+ * job whose message may still be queued or in flight (SQS redelivers those by itself).
  *
- * - `queue_failed` jobs, once their backoff (base × 2^(send attempts − 1), capped) has passed;
- * - `pending`/`queued`/`processing` jobs untouched for longer than `JOB_STALE_SECONDS` (a lost message,
- *   a crashed worker past its visibility timeout, an API cut off between creating a job and
- *   recording its send — the worker refuses a `pending` job, so nothing else would move it).
+ * - The DLQ first: every job whose message reached it is marked failed (dead-lettered) once, by a
+ *   compare-and-set on what was read; copies of a job that finished or was superseded are deleted.
+ *   The messages stay for a redrive or a person.
+ * - `queue_failed` jobs (a send failed) are re-sent once their backoff (base × 2^(send attempts − 1),
+ *   capped) has passed; after `JOB_MAX_SEND_ATTEMPTS` failed sends the job fails. A `queued` job waiting
+ *   in a backlog is never counted as a failed send.
+ * - `pending` jobs untouched for `JOB_STALE_SECONDS` were never sent (an API lost between creating and
+ *   sending): sent.
+ * - `processing` jobs claimed at their message's last receive (`final_receive`) and untouched for
+ *   `JOB_STALE_SECONDS`: their worker was lost, SQS has moved the message to the DLQ → failed.
+ * - `queued`/`processing` jobs untouched for longer than the queue keeps a message: their message is
+ *   gone → re-sent.
+ * - Photo copies that failed transiently are copied again once their backoff has passed, and a book
+ *   whose first photo copied that way gets its job.
  *
- * Every transition is a compare-and-set on the state and `attempts` the sweep read, so a worker
- * that claims the job meanwhile wins; a `processing` job is re-sent but stays `processing`.
- * A job that has used up `JOB_MAX_SEND_ATTEMPTS` becomes `failed`. A stale `processing` job claimed at
- * its message's last delivery (`final_receive`) is not re-sent: its worker was lost and SQS has moved
- * the message to the DLQ, so it becomes `failed` ("dead-lettered after its last receive: …") — the
- * DLQ then holds only jobs marked dead-lettered, and a redrive brings it back. Jobs are claimed with
- * `FOR UPDATE SKIP LOCKED` and their `updated_at` bumped, so two sweeps (an interval and the
- * admin endpoint, or two Lambdas) never send the same job twice. The same function runs from
- * the local interval, the scheduled Lambda event and `POST /api/v1/admin/image-jobs/retry`.
+ * Picks use `FOR UPDATE SKIP LOCKED`, so two sweeps never take the same job. The same function runs
+ * from the local interval, the scheduled Lambda event and `POST /api/v1/admin/image-jobs/retry`.
  */
-import { allowedFrom, type JobStatus } from "@bluemoxon/core";
-import type { ApiDeps } from "../api-deps.ts";
-import { sendImageJob } from "./queue-image-processing.ts";
+import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import { copiesDue, errorMessage, failJob, markDeadLettered, pickJobsForSweep } from "@bluemoxon/core";
+import { type ApiDeps, imageQueue } from "../api-deps.ts";
+import { copyPhoto } from "../import/copy-photo.ts";
+import { queueImageProcessing, sendImageJob } from "./queue-image-processing.ts";
+import { reconcileDeadLetters } from "./reconcile-dead-letters.ts";
 
 export interface RetrySweepResult {
   examined: number;
   requeued: number;
   stillFailing: number;
   gaveUp: number;
-  /** Stale `processing` jobs lost at their last delivery: marked dead-lettered, not re-sent. */
+  /** Jobs marked dead-lettered: their message is in the DLQ (seen there, or lost at its last receive). */
   deadLettered: number;
+  /** Photo copies tried again, and how many of them copied. */
+  copiesRetried: number;
+  copiesCopied: number;
+}
+
+type Deps = Pick<ApiDeps, "sql" | "aws" | "queues" | "log" | "clock" | "config" | "bucket">;
+
+/** How long the queue keeps a message (MessageRetentionPeriod); undefined when SQS cannot say. */
+async function messageRetentionSeconds(deps: Deps): Promise<number | undefined> {
+  try {
+    const QueueUrl = await deps.queues.url(imageQueue);
+    const out = await deps.aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["MessageRetentionPeriod"] }));
+    const seconds = Number(out.Attributes?.MessageRetentionPeriod);
+    return Number.isFinite(seconds) && seconds > 0 ? seconds : undefined;
+  } catch (error) {
+    deps.log.warn("retry sweep: the queue's retention is unknown; queued jobs are not re-sent this time", { error: errorMessage(error) });
+    return undefined;
+  }
 }
 
 /**
@@ -34,75 +59,68 @@ export interface RetrySweepResult {
  * const { requeued } = await runRetrySweep(deps);
  */
 export async function runRetrySweep(
-  deps: Pick<ApiDeps, "sql" | "aws" | "queues" | "log" | "clock" | "config">,
+  deps: Deps,
   { limit = deps.config.RETRY_SWEEP_BATCH }: { limit?: number } = {},
 ): Promise<RetrySweepResult> {
   const { sql, config } = deps;
   const now = deps.clock.now();
-  const staleBefore = new Date(now.getTime() - config.JOB_STALE_SECONDS * 1000);
-  const claimed = await sql<
-    {
-      id: string;
-      image_id: string;
-      book_id: string;
-      s3_key: string | null;
-      status: JobStatus;
-      send_attempts: number;
-      attempts: number;
-      final_receive: boolean;
-    }[]
-  >`
-    WITH picked AS (
-      SELECT j.id FROM image_jobs j
-      WHERE (j.status = 'queue_failed'
-             AND j.updated_at <= ${now}::timestamptz - make_interval(secs => least(
-                   ${config.RETRY_BACKOFF_SECONDS}::float8 * power(2, greatest(j.send_attempts - 1, 0)),
-                   ${config.RETRY_BACKOFF_MAX_SECONDS}::float8)))
-         OR (j.status IN ('pending', 'queued', 'processing') AND j.updated_at <= ${staleBefore})
-      ORDER BY j.updated_at
-      LIMIT ${limit}
-      FOR UPDATE SKIP LOCKED
-    )
-    UPDATE image_jobs j SET updated_at = ${now}
-    FROM picked, book_images i
-    WHERE j.id = picked.id AND i.id = j.image_id
-    RETURNING j.id, j.image_id, i.book_id, i.s3_key, j.status, j.send_attempts, j.attempts, j.final_receive`;
+  const result: RetrySweepResult = {
+    examined: 0,
+    requeued: 0,
+    stillFailing: 0,
+    gaveUp: 0,
+    deadLettered: 0,
+    copiesRetried: 0,
+    copiesCopied: 0,
+  };
 
-  const result: RetrySweepResult = { examined: claimed.length, requeued: 0, stillFailing: 0, gaveUp: 0, deadLettered: 0 };
-  for (const job of claimed) {
-    if (job.status === "processing" && job.final_receive) {
+  const dlq = await reconcileDeadLetters(deps, { max: limit }).catch((error: unknown) => {
+    deps.log.warn("retry sweep: the DLQ could not be read; jobs that may be dead-lettered are not re-sent", { error: errorMessage(error) });
+    return undefined;
+  });
+  result.deadLettered += dlq?.deadLettered ?? 0;
+
+  const picked = await pickJobsForSweep(sql, {
+    now,
+    backoffSeconds: config.RETRY_BACKOFF_SECONDS,
+    backoffMaxSeconds: config.RETRY_BACKOFF_MAX_SECONDS,
+    staleSeconds: config.JOB_STALE_SECONDS,
+    // Without a reading of the DLQ, a job whose message may be in it is not re-sent.
+    messageRetentionSeconds: dlq ? await messageRetentionSeconds(deps) : undefined,
+    limit,
+  });
+  result.examined = picked.length;
+  for (const job of picked) {
+    const from = { jobId: job.id, status: job.status, version: job.version };
+    if (job.status === "processing" && job.final_receive && !dlq?.seen.has(job.id)) {
       const why = `dead-lettered after its last receive: no outcome from the worker within ${config.JOB_STALE_SECONDS} s (lost: killed or timed out)`;
-      const updated = await sql`
-        UPDATE image_jobs SET status = 'failed', last_error = ${why}, updated_at = ${now}
-        WHERE id = ${job.id} AND status = 'processing' AND attempts = ${job.attempts}
-        RETURNING id`;
-      if (updated.length > 0) {
+      if (await markDeadLettered(sql, from, why, now)) {
         result.deadLettered++;
         deps.log.warn("retry sweep: job lost at its last receive, marked dead-lettered", { jobId: job.id, attempts: job.attempts });
       } else deps.log.warn("retry sweep lost the race: the job moved on before it was marked dead-lettered", { jobId: job.id });
       continue;
     }
-    if (job.send_attempts >= config.JOB_MAX_SEND_ATTEMPTS || !job.s3_key) {
-      const why = job.s3_key
-        ? `gave up after ${job.send_attempts} send attempts (last state ${job.status})`
-        : "the photo has no copy in the bucket";
-      const updated = await sql`
-        UPDATE image_jobs SET status = 'failed', last_error = ${why}, updated_at = ${now}
-        WHERE id = ${job.id} AND status = ${job.status} AND attempts = ${job.attempts} AND status IN ${sql(allowedFrom("failed"))}
-        RETURNING id`;
-      if (updated.length > 0) result.gaveUp++;
+    if (dlq?.seen.has(job.id)) continue;
+    const givingUp = !job.s3_key || (job.status === "queue_failed" && job.send_attempts >= config.JOB_MAX_SEND_ATTEMPTS);
+    if (givingUp) {
+      const why = job.s3_key ? `gave up after ${job.send_attempts} failed send attempts` : "the photo has no copy in the bucket";
+      if (await failJob(sql, from, why, now)) result.gaveUp++;
       else deps.log.warn("retry sweep lost the race: the job moved on before it was given up", { jobId: job.id, seen: job.status });
       continue;
     }
-    const sent = await sendImageJob(
-      deps,
-      { jobId: job.id, bookId: job.book_id, imageId: job.image_id, sourceKey: job.s3_key },
-      job.status,
-      job.attempts,
-    );
-    if (sent) result.requeued++;
+    if (await sendImageJob(deps, job, from)) result.requeued++;
     else result.stillFailing++;
   }
-  if (claimed.length > 0) deps.log.info("retry sweep", { ...result });
+
+  for (const due of await copiesDue(sql, now, limit)) {
+    const outcome = await copyPhoto(deps, due.imageId);
+    if (!outcome) continue;
+    result.copiesRetried++;
+    if (outcome.status === "copied") {
+      result.copiesCopied++;
+      await queueImageProcessing(deps, { bookId: due.bookId });
+    }
+  }
+  if (result.examined > 0 || result.deadLettered > 0 || result.copiesRetried > 0) deps.log.info("retry sweep", { ...result });
   return result;
 }

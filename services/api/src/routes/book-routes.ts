@@ -1,4 +1,5 @@
 /** Import, book reads, and on-demand processing of one photo. */
+import { activeJobStatuses, type CopyStatus, type JobStatus } from "@bluemoxon/core";
 import { createRoute, z } from "@hono/zod-openapi";
 import type { ApiDeps } from "../api-deps.ts";
 import { type BookRow, loadBookDetail, loadBookDetails } from "../books/load-book-detail.ts";
@@ -123,17 +124,15 @@ export function registerBookRoutes(app: App, deps: ApiDeps): void {
 
   app.openapi(processRoute, async (c) => {
     const { id, imageId } = c.req.valid("param");
-    const [image] = await deps.sql<{ id: string; copy_status: string; s3_key: string | null }[]>`
-      SELECT i.id, i.copy_status, i.s3_key FROM book_images i WHERE i.id = ${imageId} AND i.book_id = ${id}`;
+    const [image] = await deps.sql<{ copy_status: CopyStatus; job_status: JobStatus | null }[]>`
+      SELECT i.copy_status, (SELECT j.status FROM image_jobs j WHERE j.image_id = i.id ORDER BY j.created_at DESC, j.id LIMIT 1) AS job_status
+      FROM book_images i WHERE i.id = ${imageId} AND i.book_id = ${id}`;
     if (!image) throw new NotFoundError(`photo ${imageId} of book ${id} not found`);
-    if (image.copy_status !== "copied" || !image.s3_key)
-      throw new ConflictError("the photo was not copied to the bucket; nothing to process");
-    // The partial unique index image_jobs_one_active decides, not a check before the insert.
-    const job = await queueImageProcessing(
-      { ...deps, log: deps.log.child({ requestId: c.get("requestId") }) },
-      { id: image.id, bookId: id, s3Key: image.s3_key },
-    );
-    if (!job) throw new ConflictError("the photo already has an active job (pending, queued, queue_failed or processing)");
+    if (image.copy_status !== "copied")
+      throw new ConflictError(`the photo was not copied to the bucket (${image.copy_status}); nothing to process`);
+    // The partial unique index image_jobs_one_active decides, not the read above.
+    const job = await queueImageProcessing({ ...deps, log: deps.log.child({ requestId: c.get("requestId") }) }, { imageId });
+    if (!job) throw new ConflictError(`the photo already has an active job (${activeJobStatuses.join(", ")})`);
     return c.json(toImageJob(job), 202);
   });
 }

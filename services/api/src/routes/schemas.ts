@@ -1,5 +1,5 @@
 /** Request and response schemas; the OpenAPI document is generated from these. */
-import { jobStatuses } from "@bluemoxon/core";
+import { copyStatuses, jobStatuses } from "@bluemoxon/core";
 import { z } from "@hono/zod-openapi";
 import { problemSchema } from "../http/problem.ts";
 
@@ -53,8 +53,14 @@ export const photoSchema = z
     id: z.uuid(),
     position: z.number().int(),
     sourceUrl: z.string(),
-    copyStatus: z.enum(["pending", "copied", "failed"]),
+    copyStatus: z.enum(copyStatuses).openapi({
+      description:
+        "pending → copying → copied; retryable (a transient failure: tried again by a re-import or the sweep); failed (permanent)",
+    }),
     copyError: z.string().nullable().openapi({ description: "Why the copy failed: a reason code, a colon, and detail" }),
+    copyAttempts: z.number().int(),
+    canProcess: z.boolean().openapi({ description: "Whether POST …/process would be accepted now: copied, and no active job" }),
+    moving: z.boolean().openapi({ description: "The pipeline will still change this photo by itself (its copy or its job)" }),
     isPrimary: z.boolean(),
     contentType: z.string().nullable(),
     byteSize: z.number().int().nullable(),
@@ -64,6 +70,7 @@ export const photoSchema = z
       .object({
         jobId: z.uuid(),
         status: jobStatusSchema,
+        active: z.boolean().openapi({ description: "The pipeline will still move this job by itself" }),
         attempts: z.number().int(),
         lastError: z.string().nullable(),
         updatedAt: z.iso.datetime(),
@@ -119,10 +126,11 @@ export const sweepResultSchema = z
     requeued: z.number().int(),
     stillFailing: z.number().int(),
     gaveUp: z.number().int(),
-    deadLettered: z
-      .number()
-      .int()
-      .openapi({ description: "Stale jobs lost at their message's last delivery: marked dead-lettered, not re-sent" }),
+    deadLettered: z.number().int().openapi({
+      description: "Jobs whose message reached the DLQ (seen there, or lost at its last delivery): marked dead-lettered, not re-sent",
+    }),
+    copiesRetried: z.number().int().openapi({ description: "Photo copies that had failed transiently, tried again" }),
+    copiesCopied: z.number().int(),
   })
   .openapi("RetrySweepResult");
 
@@ -131,6 +139,11 @@ export const redriveResultSchema = z
     moved: z.number().int().openapi({ description: "Messages re-sent, one per job" }),
     jobsReset: z.number().int(),
     duplicates: z.number().int().openapi({ description: "Further copies of a job already re-sent: deleted" }),
+    superseded: z
+      .number()
+      .int()
+      .openapi({ description: "Messages of jobs that completed or were replaced by a newer job of the photo: deleted, nothing reset" }),
+    inFlight: z.number().int().openapi({ description: "Messages of jobs a worker is still running: left in the DLQ, nothing reset" }),
     invalid: z.number().int(),
   })
   .openapi("RedriveResult");

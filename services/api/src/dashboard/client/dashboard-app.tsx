@@ -15,11 +15,10 @@ const idlePollMs = 15000;
 const pageSize = 12;
 /** The API's largest page: "Show more" grows the one page the poll reads, up to this. */
 const maxBooks = 100;
-/** Job states the pipeline will still change on its own (queue_failed: the retry sweep re-sends). */
-const movingStates: ReadonlySet<JobStatus> = new Set(["pending", "queued", "processing", "queue_failed"]);
-const summaryOrder: JobStatus[] = ["processing", "queued", "pending", "queue_failed", "completed", "failed"];
+const summaryOrder = Object.keys(statusLabels) as JobStatus[];
 
-const isMoving = (books: BookDetail[]) => books.some((b) => b.photos.some((p) => p.processing && movingStates.has(p.processing.status)));
+/** Whether the pipeline will still change something by itself (the API says, per job and per copy). */
+const isMoving = (books: BookDetail[]) => books.some((b) => b.photos.some((p) => p.moving));
 
 function summary(books: BookDetail[]): string {
   const counts = new Map<JobStatus, number>();

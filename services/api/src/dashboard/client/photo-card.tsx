@@ -2,16 +2,14 @@
 import { useEffect, useState } from "hono/jsx/dom";
 import type { JobStatus, Photo } from "./api-types.ts";
 
-/** States where asking to process again would be refused (the API answers 409). */
-export const busyStates: ReadonlySet<JobStatus> = new Set(["pending", "queued", "processing"]);
-
+/** Display names, in the order the summary lists them. The states themselves (what may be processed, what still moves) come from the API. */
 export const statusLabels: Record<JobStatus, string> = {
-  pending: "Pending",
-  queued: "Queued",
   processing: "Processing",
+  queued: "Queued",
+  pending: "Pending",
+  queue_failed: "Queue failed",
   completed: "Completed",
   failed: "Failed",
-  queue_failed: "Queue failed",
 };
 
 const waitingText: Partial<Record<JobStatus, string>> = {
@@ -61,15 +59,18 @@ export function PhotoCard({ photo, bookTitle, onProcess }: PhotoCardProps) {
   }, [photo.processedUrl, version]);
 
   const status = photo.copyStatus !== "copied" ? `copy_${photo.copyStatus}` : (job?.status ?? "none");
-  const busy = Boolean(job && busyStates.has(job.status));
+  // The pipeline is still moving the job: a spinner, and the button waits for the API to say it may.
+  const busy = Boolean(job?.active);
   const badge =
     photo.copyStatus === "failed"
       ? "Copy failed"
-      : photo.copyStatus === "pending"
-        ? "Copying"
-        : job
-          ? `${statusLabels[job.status]}${job.attempts > 1 ? ` · try ${job.attempts}` : ""}`
-          : "Not processed";
+      : photo.copyStatus === "retryable"
+        ? `Copy retrying · try ${photo.copyAttempts + 1}`
+        : photo.copyStatus !== "copied"
+          ? "Copying"
+          : job
+            ? `${statusLabels[job.status]}${job.attempts > 1 ? ` · try ${job.attempts}` : ""}`
+            : "Not processed";
   const stale = busy && Boolean(photo.processedUrl);
   const originalNote = !photo.originalUrl
     ? photo.copyStatus === "failed"
@@ -94,7 +95,12 @@ export function PhotoCard({ photo, bookTitle, onProcess }: PhotoCardProps) {
           ? "Loading…"
           : "";
   const shownError =
-    actionError ?? (photo.copyStatus === "failed" ? photo.copyError : job && job.status !== "completed" ? job.lastError : null);
+    actionError ??
+    (photo.copyStatus === "failed" || photo.copyStatus === "retryable"
+      ? photo.copyError
+      : job && job.status !== "completed"
+        ? job.lastError
+        : null);
   const verb = job ? "Reprocess" : "Process";
   // "Photo n" is the photo's name on the page (its label), so the alt text names it.
   const alts = {
@@ -166,7 +172,7 @@ export function PhotoCard({ photo, bookTitle, onProcess }: PhotoCardProps) {
           type="button"
           class="small"
           hidden={photo.copyStatus !== "copied"}
-          disabled={busy || sending}
+          disabled={!photo.canProcess || sending}
           aria-busy={sending ? "true" : undefined}
           aria-label={`${verb} photo ${n} of “${bookTitle}”`}
           onClick={() => void process()}

@@ -22,7 +22,7 @@ describe("services/worker/Dockerfile", () => {
     expect(arg).toMatch(/^ARG LAMBDA_NODE_IMAGE=public\.ecr\.aws\/lambda\/nodejs:22\.\d{4}\.\d{2}\.\d{2}\.\d{2}$/);
     const froms = instructions.filter((l) => l.startsWith("FROM "));
     expect(froms.length).toBeGreaterThan(0);
-    for (const from of froms) expect(from).toMatch(/^FROM \$\{LAMBDA_NODE_IMAGE\}( AS \w+)?$/);
+    for (const from of froms) expect(from).toMatch(/^FROM \$\{LAMBDA_NODE_IMAGE\}( AS [\w-]+)?$/);
   });
 
   it("copies only files that exist in the build context", () => {
@@ -46,6 +46,10 @@ describe("services/worker/Dockerfile", () => {
         expect(prepare).toContain("--out /build/bg-model");
         const script = prepare?.split(/\s+/).find((p) => p.endsWith("prepare-model.ts")) ?? "";
         expect(existsSync(join(root, script)), script).toBe(true);
+      } else if (source.startsWith("/build/dist/") && source !== "/build/dist/") {
+        // One bundle alone (the event-source-mapping stage): an entry of the esbuild line below.
+        const build = instructions.find((l) => l.includes("esbuild")) ?? "";
+        expect(build, source).toContain(` ${source.slice("/build/dist/".length).replace(/\.mjs$/, "")}=`);
       } else {
         expect(source).toBe("/build/dist/");
       }
@@ -67,12 +71,15 @@ describe("services/worker/Dockerfile", () => {
       "handler-child=packages/event-source-mapping/src/handler-child.ts",
       "event-source-mapping=packages/event-source-mapping/src/cli.ts",
       "cutout=services/worker/src/cutout-cli.ts",
+      // Beside handler.mjs, where thread-remover looks for it: without it removal runs in-process and no deadline can stop it.
+      "removal-thread=services/worker/src/removal-thread.ts",
     ]);
     for (const entry of entries) expect(existsSync(join(root, entry.replace(/^[\w-]+=/, "")))).toBe(true);
     // The mapping forks the child entry from next to its own bundle, and runs the bundled handler.
     expect(dockerfile).toContain("ESM_HANDLER=/var/task/handler.mjs#handler");
     expect(dockerfile).toContain("PIPELINE_MANIFEST=/var/task/pipeline.json");
-    const cmd = instructions.find((l) => l.startsWith("CMD "));
+    // The last stage is the default target, the Lambda image: its CMD is the handler.
+    const cmd = instructions.filter((l) => l.startsWith("CMD ")).at(-1);
     expect(cmd).toBe('CMD ["handler.handler"]');
     expect(readFileSync(join(root, "services/worker/src/handler.ts"), "utf8")).toMatch(/export const handler\b/);
     expect(dockerfile).toMatch(/--entrypoint node \S+ poller\.mjs/);

@@ -30,7 +30,14 @@ describe("loadWorkerConfig", () => {
   it("names every bad variable, treating empty as missing", () => {
     const error = (() => {
       try {
-        loadWorkerConfig({ PIPELINE_ENV: "local", IMAGE_BUCKET: " ", DATABASE_URL: "x", BG_MODEL: "large", MAX_INPUT_PIXELS: "lots" });
+        loadWorkerConfig({
+          PIPELINE_ENV: "local",
+          IMAGE_BUCKET: " ",
+          DATABASE_URL: "x",
+          BG_MODEL: "large",
+          MAX_INPUT_PIXELS: "lots",
+          BG_THREADS: "many",
+        });
       } catch (e) {
         return e as ConfigError;
       }
@@ -38,6 +45,7 @@ describe("loadWorkerConfig", () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect(error?.problems.join("\n")).toMatch(/IMAGE_BUCKET is required/);
     expect(error?.problems.join("\n")).toMatch(/BG_MODEL/);
+    expect(error?.problems.join("\n")).toMatch(/BG_THREADS must be "auto" or a whole number of threads ≥ 1, got "many"/);
     expect(error?.problems.join("\n")).toMatch(/MAX_INPUT_PIXELS must be an integer/);
   });
 

@@ -5,6 +5,7 @@
 import { envBool, envInt, loadConfig, optionalString, requiredString } from "@bluemoxon/core";
 import { z } from "zod";
 import type { BackgroundRemoverOptions, RemoveOptions } from "./background/background-remover.ts";
+import { bgThreadsSetting } from "./background/threads.ts";
 import type { DecodeLimits } from "./background/decode-image.ts";
 
 const emptyIsUnset = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
@@ -38,6 +39,12 @@ export const engineConfigSchema = z.object({
       .min(0)
       .optional(),
   ),
+  /**
+   * Intra-op threads: unset = as on Lambda (from AWS_LAMBDA_FUNCTION_MEMORY_SIZE), `auto` = every
+   * core (npm start), or a number. The engine reads it itself when it is created (in its thread);
+   * here it is checked once at start, so a bad value stops the process naming the variable.
+   */
+  BG_THREADS: bgThreadsSetting(),
   /** Longest edge of the cut-out; unset = the photo's size. */
   BG_MAX_OUTPUT_EDGE: optionalPositiveInt(),
   /** Pixel limit checked from the header before decoding (decompression bombs). */

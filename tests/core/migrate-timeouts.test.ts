@@ -78,7 +78,7 @@ describe("the migrations' own entry point (services/api lambda.migrateHandler)",
   afterAll(() => db?.drop());
 
   it("migrates over its own connection, bounded, and closes it", async () => {
-    const { createMigrateHandler } = await import("../../services/api/src/lambda.ts");
+    const { createMigrateHandler } = await import("@bluemoxon/api");
     const own = createDb({ url: db.url, max: 1, applicationName: "migrate-entry" });
     const result = await createMigrateHandler(async () => own, { lockTimeoutMs: 1_000 })();
     expect(result.ok).toBe(true);

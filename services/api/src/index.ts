@@ -13,5 +13,5 @@ export { isBlockedAddress } from "./import/is-blocked-address.ts";
 export { queueImageProcessing } from "./jobs/queue-image-processing.ts";
 export { redriveDeadLetters } from "./jobs/redrive-dead-letters.ts";
 export { runRetrySweep } from "./jobs/run-retry-sweep.ts";
-export { createLambdaHandler, handler } from "./lambda.ts";
+export { createLambdaHandler, createMigrateHandler, handler, migrateHandler } from "./lambda.ts";
 export { type ApiServer, startApiServer } from "./start-api-server.ts";

@@ -13,8 +13,8 @@
  * 5. plans <to> with those digests (`terraform plan -out`; the plan is printed, and is the whole
  *    output of --dry-run), checks the plan's function environments (preflight), and applies exactly
  *    that saved plan (or runs --apply-cmd, for tests and custom pipelines),
- * 6. puts the new versions into service (go-live.ts): the apply published them but left `live` on
- *    the previous release, so the new API version migrates <to>'s database first (expand-only: the
+ * 6. puts the versions this apply published (terraform output published_versions) into service
+ *    (go-live.ts): the apply left `live` on the previous release, so the new API version migrates <to>'s database first (expand-only: the
  *    code still serving works with it), then every `live` alias moves to its new version,
  * 7. verifies <to>'s functions: digest as intended, every requiredEnv of pipeline.json present and
  *    non-empty, every Secrets Manager ARN in their environment resolvable,
@@ -30,6 +30,7 @@
  * traffic again if it fails too.
  */
 import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DescribeRepositoriesCommand } from "@aws-sdk/client-ecr";
@@ -48,7 +49,7 @@ import { $ } from "zx";
 import { parseCli, parsePairs, runCli, UsageError } from "./cli-args.ts";
 import { copyImageByDigest } from "./copy-image.ts";
 import { type DeployClients, deployClients, profileEnv, unlessMissing } from "./deploy-clients.ts";
-import { goLive } from "./go-live.ts";
+import { goLive, parsePublished } from "./go-live.ts";
 import { preflight, type TerraformPlanJson } from "./preflight.ts";
 import { digestUri, readRelease, releaseParameter, writeRelease } from "./release-record.ts";
 import { smokeApi, smokeWorker } from "./smoke.ts";
@@ -70,8 +71,9 @@ export const usage = `promote.mjs <from-env> <to-env> [options]
   --skip-migrate              do not invoke <to>'s new API version with {"action":"migrate"} before the aliases move
   --skip-worker-smoke         do not invoke <to>'s worker with the smoke event (moto cannot run the image)
   --apply-cmd "CMD"           run CMD instead of terraform; it gets PROMOTE_ENVIRONMENT, PROMOTE_PHASE,
-                              PROMOTE_IMAGES ({image: uri}), PROMOTE_FUNCTIONS ({function: uri}) and
-                              AWS_ENDPOINT_URL (when --to-endpoint is set)
+                              PROMOTE_IMAGES ({image: uri}), PROMOTE_FUNCTIONS ({function: uri}),
+                              PROMOTE_PUBLISHED (a file it must write: {function: version it published},
+                              as terraform's published_versions output) and AWS_ENDPOINT_URL (when --to-endpoint is set)
   --to-registry HOST, --registry-insecure   registry host replacing <to>'s ECR host; plain HTTP (tests)
   --from-terraform-dir D, --to-terraform-dir D, --from-backend-config F|none, --to-backend-config F|none
   --region R                  default: pipeline.json's region
@@ -296,10 +298,14 @@ export async function promote(args: string[], log: (line: string) => void = cons
     if (summaryFile) appendFileSync(summaryFile, `\n### ${title}\n\n\`\`\`\n${text.trim()}\n\`\`\`\n`);
   }
 
-  /** Applies <to> with these images: the apply command, or exactly the saved plan it prints first. */
-  async function deploy(images: Record<string, string>) {
+  /**
+   * Applies <to> with these images: the apply command, or exactly the saved plan it prints first.
+   * Resolves to {function: version} this apply published (terraform output published_versions).
+   */
+  async function deploy(images: Record<string, string>): Promise<Record<string, string>> {
     const fnUris = Object.fromEntries(to.functions.map((f) => [f.name, images[f.image]]));
     if (values["apply-cmd"]) {
+      const publishedFile = join(workDir, "published.json");
       const env = {
         ...process.env,
         ...profileEnv(to.profile),
@@ -307,11 +313,15 @@ export async function promote(args: string[], log: (line: string) => void = cons
         PROMOTE_PHASE: "deploy",
         PROMOTE_IMAGES: JSON.stringify(images),
         PROMOTE_FUNCTIONS: JSON.stringify(fnUris),
+        PROMOTE_PUBLISHED: publishedFile,
         ...(to.endpoint ? { AWS_ENDPOINT_URL: to.endpoint } : {}),
       };
       const out = await $({ env, nothrow: true, quiet: true, cwd: repoRoot })`sh -c ${values["apply-cmd"]}`;
       if (out.exitCode !== 0) throw new PromotionError(`apply command failed (${out.exitCode}): ${out.stderr.trim().split("\n").pop()}`);
-      return;
+      const reported = await readFile(publishedFile, "utf8").catch(() => {
+        throw new PromotionError("the apply command did not write the versions it published to $PROMOTE_PUBLISHED");
+      });
+      return parsePublished(reported);
     }
     const plan = await planTo(images, "deploy");
     showPlan(plan.text, `terraform plan of ${toEnv}`);
@@ -326,6 +336,7 @@ export async function promote(args: string[], log: (line: string) => void = cons
     });
     if (problems.length) throw new PromotionError(`the plan of ${toEnv} is refused:\n  - ${problems.join("\n  - ")}`);
     await tfTo(["apply", "-input=false", "-no-color", `-lock-timeout=${lockTimeout}`, plan.planFile], "apply");
+    return parsePublished(await tfTo(["output", "-json", "published_versions"], "output"));
   }
 
   /** <to>'s repository URI of an image (the registry host can be replaced for tests: --to-registry). */
@@ -490,9 +501,9 @@ export async function promote(args: string[], log: (line: string) => void = cons
       return result;
     });
 
-    await step(`apply ${toEnv} with those digests (the saved plan)`, async () => {
+    const published = await step(`apply ${toEnv} with those digests (the saved plan)`, async () => {
       attemptedApply = true;
-      await deploy(Object.fromEntries(Object.entries(targetImages).map(([k, v]) => [k, v.uri])));
+      return await deploy(Object.fromEntries(Object.entries(targetImages).map(([k, v]) => [k, v.uri])));
     });
     // A failed first promotion left every function at reserved concurrency 0, which applies to every
     // version: the new API version could not migrate, nor the smoke tests run. Lift it now, before
@@ -514,6 +525,7 @@ export async function promote(args: string[], log: (line: string) => void = cons
         manifest,
         region,
         skipMigrate: Boolean(values["skip-migrate"]),
+        published,
         log,
         lambda: to.aws.lambda,
       }).catch((error: Error) => {

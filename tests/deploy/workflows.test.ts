@@ -104,6 +104,9 @@ describe("workflows", () => {
     expect(applyAt).toBeGreaterThanOrEqual(0);
     expect(migrateAt).toBeGreaterThan(applyAt);
     expect(smokeAt).toBeGreaterThan(migrateAt);
+    // live moves to the versions this apply published, read from its state, not the highest ones.
+    expect(runs[migrateAt]).toContain("terraform -chdir=terraform/envs/staging output -json published_versions");
+    expect(runs[migrateAt]).toMatch(/go-live\.mjs --env staging --published "\$published"/);
     expect(runs.join("\n")).not.toMatch(/-var[ =]+["']?(api|worker)_image=[^$]*:[a-z0-9._-]+["']?\s/);
   });
 

@@ -51,7 +51,7 @@ import { copyImageByDigest } from "./copy-image.ts";
 import { type DeployClients, deployClients, profileEnv, unlessMissing } from "./deploy-clients.ts";
 import { goLive, parsePublished } from "./go-live.ts";
 import { preflight, type TerraformPlanJson } from "./preflight.ts";
-import { digestUri, readRelease, releaseParameter, writeRelease } from "./release-record.ts";
+import { digestUri, type ReleaseRecord, readRelease, releaseParameter, writeRelease } from "./release-record.ts";
 import { smokeApi, smokeWorker } from "./smoke.ts";
 
 export class PromotionError extends Error {
@@ -60,6 +60,8 @@ export class PromotionError extends Error {
 
 export const usage = `promote.mjs <from-env> <to-env> [options]
   --dry-run                   print the plan, change nothing
+  --release SHA               refuse unless <from>'s release record is this commit (promote.yml checks it out
+                              and runs its scripts; a later deploy of <from> must not be promoted in its place)
   --from-api URL, --to-api URL          API base URLs (default: \`terraform output api_url\` of the env)
   --from-endpoint URL, --to-endpoint URL  AWS endpoint per env (moto/LocalStack in tests)
   --from-profile P, --to-profile P      AWS profile per env (separate accounts): reaches the SDK
@@ -81,6 +83,7 @@ export const usage = `promote.mjs <from-env> <to-env> [options]
 
 const options = {
   "dry-run": { type: "boolean" },
+  release: { type: "string" },
   "from-api": { type: "string" },
   "to-api": { type: "string" },
   "from-endpoint": { type: "string" },
@@ -415,6 +418,7 @@ export async function promote(args: string[], log: (line: string) => void = cons
     }
   }
 
+  let release: ReleaseRecord | undefined;
   let images: Record<string, DeployedImage> | undefined;
   let previous: Record<string, FunctionState> | undefined;
   let attemptedApply = false;
@@ -426,6 +430,11 @@ export async function promote(args: string[], log: (line: string) => void = cons
           `${fromEnv} has no release record (SSM ${releaseParameter(from.prefix)}): only a deploy that passed its smoke test writes one — run deploy-staging`,
         );
       log(`      release ${record.sha} (recorded ${record.recordedAt ?? "?"})`);
+      if (values.release && record.sha !== values.release)
+        throw new PromotionError(
+          `${fromEnv}'s recorded release is ${record.sha}, not ${values.release} (the commit this run checked out): ${fromEnv} was deployed since — promote again with --release ${record.sha}`,
+        );
+      release = record;
       const found: Record<string, DeployedImage> = {};
       for (const fn of Object.values(await readDeployed(from))) {
         if (fn.missing) throw new PromotionError(`${fn.name} does not exist in ${fromEnv}`);
@@ -534,8 +543,9 @@ export async function promote(args: string[], log: (line: string) => void = cons
     );
     await step(`verify ${toEnv}'s functions (digests, required env, secrets)`, () => verify(targetImages));
     await step(`smoke test ${toEnv}`, () => smokeTest(to));
-    const release = await readRelease({ env: fromEnv, manifest, region, endpoint: from.endpoint, profile: from.profile });
-    if (!release) throw new PromotionError(`${fromEnv}'s release record disappeared during the promotion`);
+    // The release read in step 1, whose digests were promoted: a deploy of <from> since then changed
+    // its record, but not what <to> now runs.
+    if (!release) throw new PromotionError(`${fromEnv}'s release record was not read`);
     await writeRelease({
       env: toEnv,
       manifest,

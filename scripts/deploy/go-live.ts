@@ -8,7 +8,9 @@
  * on a first apply (terraform/modules/container-function: ignore_changes on its version). So after
  * an apply the previous release still takes all traffic, and this step:
  *
- * 1. finds each function's newest published version (the one the apply just made),
+ * 1. takes each function's version from what this apply published (terraform's output
+ *    `published_versions`, {function: version}) — never the highest version, which can be another
+ *    apply's or a hand-published one: `live` must get exactly the code this run planned and applied,
  * 2. invokes the migrations' own function `<prefix>-migrate` (the API image, handler
  *    `lambda.migrateHandler`, a timeout in minutes) at its **new version** — the new code migrates
  *    the database before any traffic reaches it; migrations are expand-only, so the release still
@@ -16,10 +18,10 @@
  *    before that function existed migrates through the new API version (`{"action":"migrate"}`),
  * 3. moves every function's `live` alias to its new version.
  *
- * deploy-staging runs it after the apply; promote (promote.ts) runs it for prod. Options: --region,
- * --endpoint (moto in tests), --profile, --manifest. Exit code 0 = live, 1 = failed, 2 = usage.
+ * deploy-staging runs it after the apply (`--published "$(terraform output -json published_versions)"`);
+ * promote (promote.ts) runs it for prod. Options: --region, --endpoint (moto in tests), --profile, --manifest. Exit code 0 = live, 1 = failed, 2 = usage.
  */
-import { GetAliasCommand, InvokeCommand, LambdaClient, ListVersionsByFunctionCommand, UpdateAliasCommand } from "@aws-sdk/client-lambda";
+import { GetAliasCommand, InvokeCommand, LambdaClient, UpdateAliasCommand } from "@aws-sdk/client-lambda";
 import { deployedFunctions, loadManifest, type Manifest, resourceNames } from "@bluemoxon/core";
 import { parseCli, runCli, UsageError } from "./cli-args.ts";
 import { awsClient, unlessMissing } from "./deploy-clients.ts";
@@ -31,17 +33,26 @@ export class GoLiveError extends Error {
 /** The migrations' own function of an environment (terraform/modules/pipeline, module "migrate"). */
 export const migrateFunctionName = (prefix: string) => `${prefix}-migrate`;
 
-/** The highest numbered published version of a function (never $LATEST). */
-export async function newestVersion(lambda: Pick<LambdaClient, "send">, functionName: string): Promise<string> {
-  let newest = 0;
-  let Marker: string | undefined;
-  do {
-    const page = await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: functionName, Marker }));
-    for (const v of page.Versions ?? []) if (/^\d+$/.test(v.Version ?? "")) newest = Math.max(newest, Number(v.Version));
-    Marker = page.NextMarker;
-  } while (Marker);
-  if (!newest) throw new GoLiveError(`${functionName} has no published version: was it applied with publish = true?`);
-  return String(newest);
+/**
+ * The published versions one apply reports ({function name: version}, terraform output
+ * `published_versions`), checked: each a published version number, never $LATEST or empty.
+ */
+export function parsePublished(json: string): Record<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    throw new GoLiveError(`the published versions are not JSON (terraform output -json published_versions): ${json.slice(0, 200)}`);
+  }
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed))
+    throw new GoLiveError("the published versions must be an object {function name: version}");
+  const out: Record<string, string> = {};
+  for (const [name, version] of Object.entries(parsed)) {
+    const v = String(version);
+    if (!/^[1-9]\d*$/.test(v)) throw new GoLiveError(`${name}: published version "${v}" is not a published version number`);
+    out[name] = v;
+  }
+  return out;
 }
 
 export interface GoLiveOptions {
@@ -51,12 +62,14 @@ export interface GoLiveOptions {
   endpoint?: string;
   profile?: string;
   skipMigrate?: boolean;
+  /** {function name: version} this apply published (terraform output `published_versions`): what `live` moves to. */
+  published: Record<string, string>;
   log?: (line: string) => void;
   /** A Lambda client to use instead of one built from region/endpoint/profile (promote passes its own; tests a fake). */
   lambda?: Pick<LambdaClient, "send">;
 }
 
-/** Migrates with the new API version, then moves every `live` alias; resolves to {function: version now live}. */
+/** Migrates with the new API version, then moves every `live` alias to the version this apply published; resolves to {function: version now live}. */
 export async function goLive({
   env,
   manifest = loadManifest(),
@@ -64,6 +77,7 @@ export async function goLive({
   endpoint,
   profile,
   skipMigrate = false,
+  published,
   log = console.log,
   lambda: given,
 }: GoLiveOptions): Promise<Record<string, string>> {
@@ -73,11 +87,16 @@ export async function goLive({
   try {
     const functions = deployedFunctions(manifest, names);
     const target: Record<string, string> = {};
-    for (const fn of functions) target[fn.name] = await newestVersion(lambda, fn.name);
+    const missing = functions.filter((fn) => !published[fn.name]).map((fn) => fn.name);
+    if (missing.length)
+      throw new GoLiveError(
+        `the apply reported no published version of ${missing.join(", ")} (terraform output published_versions); no alias was moved`,
+      );
+    for (const fn of functions) target[fn.name] = published[fn.name];
     const api = functions.find((f) => f.logical === "api");
     if (!skipMigrate && api) {
       const migrator = migrateFunctionName(names.prefix);
-      const own = await unlessMissing(newestVersion(lambda, migrator));
+      const own = published[migrator];
       const [name, version, payload] = own ? [migrator, own, "{}"] : [api.name, target[api.name], '{"action":"migrate"}'];
       log(`      migrate: ${name}:${version} (the new code, before it takes traffic)`);
       const res = await lambda.send(new InvokeCommand({ FunctionName: name, Qualifier: version, Payload: Buffer.from(payload) }));
@@ -99,13 +118,15 @@ export async function goLive({
   }
 }
 
-export const usage = "go-live.mjs --env ENV [--skip-migrate] [--region R] [--endpoint URL] [--profile P] [--manifest FILE]";
+export const usage =
+  'go-live.mjs --env ENV --published "$(terraform output -json published_versions)" [--skip-migrate] [--region R] [--endpoint URL] [--profile P] [--manifest FILE]';
 
 /** The command line; resolves to the exit code. */
 export function main(args: string[]): Promise<number> {
   return runCli(usage, async () => {
     const { values, positionals } = parseCli(args, {
       env: { type: "string" },
+      published: { type: "string" },
       "skip-migrate": { type: "boolean" },
       region: { type: "string" },
       endpoint: { type: "string" },
@@ -116,7 +137,16 @@ export function main(args: string[]): Promise<number> {
     const manifest = loadManifest(values.manifest);
     if (!values.env || !manifest.environments[values.env])
       throw new UsageError(`--env must be one of ${Object.keys(manifest.environments).join(", ")}`);
+    if (!values.published)
+      throw new UsageError("--published is required: the versions this apply published (terraform output -json published_versions)");
+    let published: Record<string, string>;
+    try {
+      published = parsePublished(values.published);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
     await goLive({
+      published,
       env: values.env,
       manifest,
       region: values.region,

@@ -13,9 +13,10 @@
  * 5. plans <to> with those digests (`terraform plan -out`; the plan is printed, and is the whole
  *    output of --dry-run), checks the plan's function environments (preflight), and applies exactly
  *    that saved plan (or runs --apply-cmd, for tests and custom pipelines),
- * 6. puts the new versions into service (go-live.ts): the apply published them but left `live` on
- *    the previous release, so the new API version migrates <to>'s database first (expand-only: the
- *    code still serving works with it), then every `live` alias moves to its new version,
+ * 6. puts the versions this apply published (terraform output published_versions) into service
+ *    (go-live.ts): the apply left `live` on the previous release, so the new API version migrates
+ *    <to>'s database first (expand-only: the code still serving works with it), then every `live`
+ *    alias moves to its new version,
  * 7. verifies <to>'s functions: digest as intended, every requiredEnv of pipeline.json present and
  *    non-empty, every Secrets Manager ARN in their environment resolvable,
  * 8. smoke-tests <to>'s API and its worker, and records the release in <to>'s own /<prefix>/release.
@@ -28,37 +29,37 @@
  * (the API is throttled, queue messages wait in SQS); the next promotion lifts it right after its
  * apply (before its migration and smoke tests, which a stopped function would fail), and stops
  * traffic again if it fails too.
+ *
+ * This module orchestrates the steps; each has its own module: the terraform runner
+ * (terraform-runner.ts), step logging (step-log.ts), what the functions run and their verification
+ * (function-verification.ts), rollback and the stop of a first promotion (rollback.ts).
  */
 import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DescribeRepositoriesCommand } from "@aws-sdk/client-ecr";
-import {
-  DeleteFunctionConcurrencyCommand,
-  GetAliasCommand,
-  GetFunctionCommand,
-  type GetFunctionCommandOutput,
-  GetFunctionConcurrencyCommand,
-  PutFunctionConcurrencyCommand,
-  UpdateAliasCommand,
-} from "@aws-sdk/client-lambda";
-import { DescribeSecretCommand } from "@aws-sdk/client-secrets-manager";
 import { type DeployedFunction, deployedFunctions, loadManifest, type Manifest, repoRoot, resourceNames } from "@bluemoxon/core";
 import { $ } from "zx";
 import { parseCli, parsePairs, runCli, UsageError } from "./cli-args.ts";
 import { copyImageByDigest } from "./copy-image.ts";
 import { type DeployClients, deployClients, profileEnv, unlessMissing } from "./deploy-clients.ts";
-import { goLive } from "./go-live.ts";
+import { type DeployedImage, type FunctionState, readDeployed, verifyFunctions } from "./function-verification.ts";
+import { goLive, parsePublished } from "./go-live.ts";
 import { preflight, type TerraformPlanJson } from "./preflight.ts";
-import { digestUri, readRelease, releaseParameter, writeRelease } from "./release-record.ts";
+import { PromotionError } from "./promotion-error.ts";
+import { digestUri, type ReleaseRecord, readRelease, releaseParameter, writeRelease } from "./release-record.ts";
+import { liftStop, recoverAfterFailure } from "./rollback.ts";
 import { smokeApi, smokeWorker } from "./smoke.ts";
+import { StepLog } from "./step-log.ts";
+import { type TerraformTarget, terraformRunner } from "./terraform-runner.ts";
 
-export class PromotionError extends Error {
-  override name = "PromotionError";
-}
+export { PromotionError };
 
 export const usage = `promote.mjs <from-env> <to-env> [options]
   --dry-run                   print the plan, change nothing
+  --release SHA               refuse unless <from>'s release record is this commit (promote.yml checks it out
+                              and runs its scripts; a later deploy of <from> must not be promoted in its place)
   --from-api URL, --to-api URL          API base URLs (default: \`terraform output api_url\` of the env)
   --from-endpoint URL, --to-endpoint URL  AWS endpoint per env (moto/LocalStack in tests)
   --from-profile P, --to-profile P      AWS profile per env (separate accounts): reaches the SDK
@@ -70,8 +71,9 @@ export const usage = `promote.mjs <from-env> <to-env> [options]
   --skip-migrate              do not invoke <to>'s new API version with {"action":"migrate"} before the aliases move
   --skip-worker-smoke         do not invoke <to>'s worker with the smoke event (moto cannot run the image)
   --apply-cmd "CMD"           run CMD instead of terraform; it gets PROMOTE_ENVIRONMENT, PROMOTE_PHASE,
-                              PROMOTE_IMAGES ({image: uri}), PROMOTE_FUNCTIONS ({function: uri}) and
-                              AWS_ENDPOINT_URL (when --to-endpoint is set)
+                              PROMOTE_IMAGES ({image: uri}), PROMOTE_FUNCTIONS ({function: uri}),
+                              PROMOTE_PUBLISHED (a file it must write: {function: version it published},
+                              as terraform's published_versions output) and AWS_ENDPOINT_URL (when --to-endpoint is set)
   --to-registry HOST, --registry-insecure   registry host replacing <to>'s ECR host; plain HTTP (tests)
   --from-terraform-dir D, --to-terraform-dir D, --from-backend-config F|none, --to-backend-config F|none
   --region R                  default: pipeline.json's region
@@ -79,6 +81,7 @@ export const usage = `promote.mjs <from-env> <to-env> [options]
 
 const options = {
   "dry-run": { type: "boolean" },
+  release: { type: "string" },
   "from-api": { type: "string" },
   "to-api": { type: "string" },
   "from-endpoint": { type: "string" },
@@ -102,69 +105,12 @@ const options = {
   manifest: { type: "string" },
 } as const;
 
-interface DeployedImage {
-  uri: string;
-  repositoryUri: string;
-  digest: string;
-}
-interface FunctionState extends DeployedFunction {
-  missing?: boolean;
-  /** Version the `live` alias points at; undefined when the function has no alias (yet). */
-  liveVersion?: string;
-  /** Reserved concurrency (0 = takes no traffic). */
-  reserved?: number;
-  environment: Record<string, string>;
-  deployed?: DeployedImage;
-}
-interface Side {
-  env: string;
+interface Side extends TerraformTarget {
   prefix: string;
   endpoint?: string;
-  profile?: string;
   api?: string;
-  terraformDir: string;
-  backendConfig: string;
   aws: DeployClients;
   functions: DeployedFunction[];
-}
-/** `<repo>@sha256:…` of a function version (never a tag): its ImageUri when by digest, else the digest Lambda resolved. */
-function deployedImage(got: GetFunctionCommandOutput | undefined): DeployedImage | undefined {
-  for (const uri of [got?.Code?.ImageUri, got?.Code?.ResolvedImageUri]) {
-    const m = digestUri.exec(uri ?? "");
-    if (m) return { uri: uri as string, repositoryUri: m[1], digest: m[2] };
-  }
-  return undefined;
-}
-
-/** What each function of one side runs: the version behind `live` when it has that alias, else $LATEST. */
-async function readDeployed(side: Side): Promise<Record<string, FunctionState>> {
-  const out: Record<string, FunctionState> = {};
-  for (const fn of side.functions) {
-    const { lambda } = side.aws;
-    const alias = await unlessMissing(lambda.send(new GetAliasCommand({ FunctionName: fn.name, Name: "live" })));
-    const got = await unlessMissing(lambda.send(new GetFunctionCommand({ FunctionName: fn.name, Qualifier: alias?.FunctionVersion })));
-    const concurrency = got ? await lambda.send(new GetFunctionConcurrencyCommand({ FunctionName: fn.name })) : undefined;
-    out[fn.name] = got
-      ? {
-          ...fn,
-          liveVersion: alias?.FunctionVersion,
-          reserved: concurrency?.ReservedConcurrentExecutions,
-          environment: got.Configuration?.Environment?.Variables ?? {},
-          deployed: deployedImage(got),
-        }
-      : { ...fn, missing: true, environment: {} };
-  }
-  return out;
-}
-
-/** Terraform's diagnostic from its first "Error" line on (a lock's holder, a failed precondition), else its last lines. */
-function errorLines(stderr: string): string {
-  const lines = stderr
-    .split("\n")
-    .map((l) => l.replace(/^[│╷╵]\s?/, "").trimEnd())
-    .filter((l) => l.trim());
-  const at = lines.findIndex((l) => /^Error\b/.test(l.trim()));
-  return (at >= 0 ? lines.slice(at, at + 14) : lines.slice(-6)).join("\n  ");
 }
 
 const short = (digest?: string) => (digest ? digest.slice(0, 19) : "—");
@@ -209,55 +155,11 @@ export async function promote(args: string[], log: (line: string) => void = cons
   const to = sideOf(toEnv, "to");
   const workDir = mkdtempSync(join(tmpdir(), "bluemoxon-promote-"));
 
-  const durations: { step: string; ms: number; ok: boolean }[] = [];
-  let stepNo = 0;
-  let totalSteps = dryRun ? 4 : 9;
-  async function step<T>(title: string, fn: () => Promise<T>): Promise<T> {
-    stepNo += 1;
-    log(`[${stepNo}/${totalSteps}] ${title}`);
-    const started = Date.now();
-    try {
-      const result = await fn();
-      durations.push({ step: title, ms: Date.now() - started, ok: true });
-      log(`      done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      return result;
-    } catch (error) {
-      durations.push({ step: title, ms: Date.now() - started, ok: false });
-      throw error;
-    }
-  }
-  async function timed<T>(title: string, fn: () => Promise<T>, ok: (r: T) => boolean = () => true): Promise<T> {
-    const started = Date.now();
-    try {
-      const result = await fn();
-      durations.push({ step: title, ms: Date.now() - started, ok: ok(result) });
-      return result;
-    } catch (error) {
-      durations.push({ step: title, ms: Date.now() - started, ok: false });
-      throw error;
-    }
-  }
+  const steps = new StepLog(log, dryRun ? 4 : 9);
+  const step = <T>(title: string, fn: () => Promise<T>) => steps.step(title, fn);
 
-  /** Terraform of one environment, run with that environment's AWS profile. */
-  const terraformOf = (side: Side) => {
-    const env = { ...process.env, ...profileEnv(side.profile), TF_IN_AUTOMATION: "1" };
-    let initialised: Promise<string> | undefined;
-    const tf = async (tfArgs: string[], what?: string) => {
-      const out = await $({ env, nothrow: true, quiet: true })`terraform -chdir=${side.terraformDir} ${tfArgs}`;
-      if (out.exitCode !== 0) throw new PromotionError(`terraform ${what ?? tfArgs[0]} of ${side.env} failed: ${errorLines(out.stderr)}`);
-      return out.stdout;
-    };
-    return async (tfArgs: string[], what?: string) => {
-      initialised ??= tf(
-        ["init", "-input=false", "-no-color", ...(side.backendConfig === "none" ? [] : [`-backend-config=${side.backendConfig}`])],
-        "init",
-      );
-      await initialised;
-      return tf(tfArgs, what);
-    };
-  };
-  const tfTo = terraformOf(to);
-  const apiOf = async (side: Side) => side.api ?? (await terraformOf(side)(["output", "-raw", "api_url"])).trim();
+  const tfTo = terraformRunner(to);
+  const apiOf = async (side: Side) => side.api ?? (await terraformRunner(side)(["output", "-raw", "api_url"])).trim();
 
   async function smokeTest(side: Side) {
     const api = await apiOf(side);
@@ -296,10 +198,14 @@ export async function promote(args: string[], log: (line: string) => void = cons
     if (summaryFile) appendFileSync(summaryFile, `\n### ${title}\n\n\`\`\`\n${text.trim()}\n\`\`\`\n`);
   }
 
-  /** Applies <to> with these images: the apply command, or exactly the saved plan it prints first. */
-  async function deploy(images: Record<string, string>) {
+  /**
+   * Applies <to> with these images: the apply command, or exactly the saved plan it prints first.
+   * Resolves to {function: version} this apply published (terraform output published_versions).
+   */
+  async function deploy(images: Record<string, string>): Promise<Record<string, string>> {
     const fnUris = Object.fromEntries(to.functions.map((f) => [f.name, images[f.image]]));
     if (values["apply-cmd"]) {
+      const publishedFile = join(workDir, "published.json");
       const env = {
         ...process.env,
         ...profileEnv(to.profile),
@@ -307,11 +213,15 @@ export async function promote(args: string[], log: (line: string) => void = cons
         PROMOTE_PHASE: "deploy",
         PROMOTE_IMAGES: JSON.stringify(images),
         PROMOTE_FUNCTIONS: JSON.stringify(fnUris),
+        PROMOTE_PUBLISHED: publishedFile,
         ...(to.endpoint ? { AWS_ENDPOINT_URL: to.endpoint } : {}),
       };
       const out = await $({ env, nothrow: true, quiet: true, cwd: repoRoot })`sh -c ${values["apply-cmd"]}`;
       if (out.exitCode !== 0) throw new PromotionError(`apply command failed (${out.exitCode}): ${out.stderr.trim().split("\n").pop()}`);
-      return;
+      const reported = await readFile(publishedFile, "utf8").catch(() => {
+        throw new PromotionError("the apply command did not write the versions it published to $PROMOTE_PUBLISHED");
+      });
+      return parsePublished(reported);
     }
     const plan = await planTo(images, "deploy");
     showPlan(plan.text, `terraform plan of ${toEnv}`);
@@ -326,6 +236,7 @@ export async function promote(args: string[], log: (line: string) => void = cons
     });
     if (problems.length) throw new PromotionError(`the plan of ${toEnv} is refused:\n  - ${problems.join("\n  - ")}`);
     await tfTo(["apply", "-input=false", "-no-color", `-lock-timeout=${lockTimeout}`, plan.planFile], "apply");
+    return parsePublished(await tfTo(["output", "-json", "published_versions"], "output"));
   }
 
   /** <to>'s repository URI of an image (the registry host can be replaced for tests: --to-registry). */
@@ -335,28 +246,6 @@ export async function promote(args: string[], log: (line: string) => void = cons
     const uri = found?.repositories?.[0]?.repositoryUri;
     if (!uri) throw new PromotionError(`${toEnv} has no image repository ${repo}: apply terraform/bootstrap first`);
     return values["to-registry"] ? `${values["to-registry"]}/${repo}` : uri;
-  }
-
-  async function verify(intended: Record<string, DeployedImage>) {
-    const problems: string[] = [];
-    for (const fn of Object.values(await readDeployed(to))) {
-      if (fn.missing) {
-        problems.push(`${fn.name}: function does not exist`);
-        continue;
-      }
-      if (fn.deployed?.digest !== intended[fn.image]?.digest)
-        problems.push(`${fn.name}: runs ${fn.deployed?.digest ?? "no digest"}, expected ${intended[fn.image]?.digest}`);
-      for (const name of fn.requiredEnv) {
-        if (!(name in fn.environment)) problems.push(`${fn.name}: required variable ${name} is missing`);
-        else if (String(fn.environment[name]).trim() === "") problems.push(`${fn.name}: required variable ${name} is empty`);
-      }
-      for (const [name, value] of Object.entries(fn.environment)) {
-        if (!/^arn:aws[a-z-]*:secretsmanager:/.test(value)) continue;
-        const found = await unlessMissing(to.aws.secrets.send(new DescribeSecretCommand({ SecretId: value }))).catch(() => undefined);
-        if (!found) problems.push(`${fn.name}: ${name} references a secret that cannot be resolved (${value})`);
-      }
-    }
-    if (problems.length) throw new PromotionError(`${toEnv}'s functions are misconfigured:\n  - ${problems.join("\n  - ")}`);
   }
 
   function summary(
@@ -373,8 +262,7 @@ export async function promote(args: string[], log: (line: string) => void = cons
         ...Object.entries(images ?? {}).map(
           ([image, src]) => `  ${image.padEnd(8)} ${short(src.digest).padEnd(20)} ${short(previousOf(image))}`,
         ),
-        ...durations.map((d) => `  ${d.ok ? "✔" : "✘"} ${d.step.padEnd(46)} ${(d.ms / 1000).toFixed(1).padStart(6)} s`),
-        `  total ${(durations.reduce((a, d) => a + d.ms, 0) / 1000).toFixed(1)} s`,
+        ...steps.table(),
       ].join("\n"),
     );
     if (summaryFile) {
@@ -386,24 +274,7 @@ export async function promote(args: string[], log: (line: string) => void = cons
     }
   }
 
-  /** Moves every function whose `live` alias moved back to the version it pointed at before. */
-  async function rollBack(previous: Record<string, FunctionState>, now: Record<string, FunctionState>) {
-    for (const fn of to.functions) {
-      const before = previous[fn.name]?.liveVersion;
-      const after = now[fn.name]?.liveVersion;
-      if (!before || before === after) continue;
-      log(`      ${fn.name}: live ${after} → ${before}`);
-      await to.aws.lambda.send(new UpdateAliasCommand({ FunctionName: fn.name, Name: "live", FunctionVersion: before }));
-    }
-  }
-  /** First-ever promotion failed: nothing to go back to, so nothing of <to> may take traffic. */
-  async function stopTraffic() {
-    for (const fn of to.functions) {
-      log(`      ${fn.name}: reserved concurrency 0`);
-      await to.aws.lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: fn.name, ReservedConcurrentExecutions: 0 }));
-    }
-  }
-
+  let release: ReleaseRecord | undefined;
   let images: Record<string, DeployedImage> | undefined;
   let previous: Record<string, FunctionState> | undefined;
   let attemptedApply = false;
@@ -415,6 +286,11 @@ export async function promote(args: string[], log: (line: string) => void = cons
           `${fromEnv} has no release record (SSM ${releaseParameter(from.prefix)}): only a deploy that passed its smoke test writes one — run deploy-staging`,
         );
       log(`      release ${record.sha} (recorded ${record.recordedAt ?? "?"})`);
+      if (values.release && record.sha !== values.release)
+        throw new PromotionError(
+          `${fromEnv}'s recorded release is ${record.sha}, not ${values.release} (the commit this run checked out): ${fromEnv} was deployed since — promote again with --release ${record.sha}`,
+        );
+      release = record;
       const found: Record<string, DeployedImage> = {};
       for (const fn of Object.values(await readDeployed(from))) {
         if (fn.missing) throw new PromotionError(`${fn.name} does not exist in ${fromEnv}`);
@@ -490,9 +366,9 @@ export async function promote(args: string[], log: (line: string) => void = cons
       return result;
     });
 
-    await step(`apply ${toEnv} with those digests (the saved plan)`, async () => {
+    const published = await step(`apply ${toEnv} with those digests (the saved plan)`, async () => {
       attemptedApply = true;
-      await deploy(Object.fromEntries(Object.entries(targetImages).map(([k, v]) => [k, v.uri])));
+      return await deploy(Object.fromEntries(Object.entries(targetImages).map(([k, v]) => [k, v.uri])));
     });
     // A failed first promotion left every function at reserved concurrency 0, which applies to every
     // version: the new API version could not migrate, nor the smoke tests run. Lift it now, before
@@ -500,13 +376,8 @@ export async function promote(args: string[], log: (line: string) => void = cons
     // plus the migration); a failure from here on stops traffic again (stopTraffic).
     const stopped = Object.values(before).filter((f) => f.reserved === 0);
     if (stopped.length) {
-      totalSteps += 1;
-      await step(`lift the stop of ${toEnv}'s failed first promotion (reserved concurrency 0)`, async () => {
-        for (const fn of stopped) {
-          await to.aws.lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: fn.name }));
-          log(`      ${fn.name}: reserved concurrency removed`);
-        }
-      });
+      steps.addStep();
+      await step(`lift the stop of ${toEnv}'s failed first promotion (reserved concurrency 0)`, () => liftStop(to, stopped, log));
     }
     await step(`migrate ${toEnv} with the new API version, then move the live aliases to the new versions`, () =>
       goLive({
@@ -514,16 +385,18 @@ export async function promote(args: string[], log: (line: string) => void = cons
         manifest,
         region,
         skipMigrate: Boolean(values["skip-migrate"]),
+        published,
         log,
         lambda: to.aws.lambda,
       }).catch((error: Error) => {
         throw new PromotionError(error.message);
       }),
     );
-    await step(`verify ${toEnv}'s functions (digests, required env, secrets)`, () => verify(targetImages));
+    await step(`verify ${toEnv}'s functions (digests, required env, secrets)`, () => verifyFunctions(to, targetImages));
     await step(`smoke test ${toEnv}`, () => smokeTest(to));
-    const release = await readRelease({ env: fromEnv, manifest, region, endpoint: from.endpoint, profile: from.profile });
-    if (!release) throw new PromotionError(`${fromEnv}'s release record disappeared during the promotion`);
+    // The release read in step 1, whose digests were promoted: a deploy of <from> since then changed
+    // its record, but not what <to> now runs.
+    if (!release) throw new PromotionError(`${fromEnv}'s release record was not read`);
     await writeRelease({
       env: toEnv,
       manifest,
@@ -539,48 +412,7 @@ export async function promote(args: string[], log: (line: string) => void = cons
     if (error instanceof UsageError) throw error;
     log(`\n✘ ${(error as Error).message}`);
     let outcome = "FAILED";
-    if (attemptedApply && previous) {
-      const before = previous;
-      const now = await readDeployed(to).catch(() => undefined);
-      const changed = !now || to.functions.some((f) => now[f.name]?.deployed?.digest !== before[f.name]?.deployed?.digest);
-      const restorable = to.functions.every((f) => before[f.name]?.liveVersion);
-      if (!changed) {
-        outcome = `FAILED — ${toEnv} runs what it ran before; nothing to roll back`;
-      } else if (!restorable || !now) {
-        const stopped = await timed(`stop ${toEnv}'s traffic (first promotion)`, () => stopTraffic()).then(
-          () => true,
-          (stopError: Error) => {
-            log(`      could not stop ${toEnv}'s traffic: ${stopError.message}`);
-            return false;
-          },
-        );
-        outcome = stopped
-          ? `FAILED on ${toEnv}'s first promotion: no previous version to roll back to — every function of ${toEnv} has reserved concurrency 0 (takes no traffic) until a promotion passes`
-          : `FAILED on ${toEnv}'s first promotion, and stopping its traffic FAILED too — it may run the failed images`;
-      } else {
-        log(`rolling back ${toEnv}: the live aliases go back to the versions they pointed at before`);
-        try {
-          await timed(`roll back ${toEnv} (live aliases)`, () => rollBack(before, now));
-          const rolledBackOk = await timed(
-            `smoke test ${toEnv} after the rollback`,
-            () =>
-              smokeTest(to).then(
-                () => true,
-                (smokeError: Error) => {
-                  log(`      ${smokeError.message}`);
-                  return false;
-                },
-              ),
-            (ok) => ok,
-          );
-          outcome = rolledBackOk
-            ? `FAILED — ${toEnv} rolled back to the previous versions (smoke test passed)`
-            : `FAILED — ${toEnv} rolled back to the previous versions, and its SMOKE TEST FAILS there too`;
-        } catch (rollbackError) {
-          outcome = `FAILED — and the ROLLBACK of ${toEnv} FAILED too: ${(rollbackError as Error).message}`;
-        }
-      }
-    }
+    if (attemptedApply && previous) outcome = await recoverAfterFailure({ side: to, previous, steps, smokeTest: () => smokeTest(to), log });
     summary(images, previous, outcome);
     return 1;
   } finally {

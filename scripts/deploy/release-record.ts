@@ -5,6 +5,7 @@
  *
  *   zx scripts/release-record.mjs write --env staging --sha <git sha> --image api=<repo>@sha256:… --image worker=<repo>@sha256:…
  *   zx scripts/release-record.mjs read --env staging
+ *   zx scripts/release-record.mjs check-newer --env staging --sha <git sha>   (deploy-order.ts: refuses an older commit)
  *
  * Options: --region (default pipeline.json's), --endpoint (moto in tests), --profile, --manifest.
  */
@@ -13,6 +14,7 @@ import { loadManifest, type Manifest, resourceNames } from "@bluemoxon/core";
 import { z } from "zod";
 import { parseCli, parsePairs, runCli, UsageError } from "./cli-args.ts";
 import { type AwsTarget, awsClient, unlessMissing } from "./deploy-clients.ts";
+import { deployOrder, gitIsAncestor } from "./deploy-order.ts";
 
 export const digestUri = /^([^@\s]+)@(sha256:[a-f0-9]{64})$/;
 
@@ -69,7 +71,8 @@ export async function writeRelease(target: ReleaseTarget & { sha: string; images
   return record;
 }
 
-export const usage = "release-record.mjs write|read --env ENV [--sha SHA --image NAME=URI ...] [--region R] [--endpoint URL] [--profile P]";
+export const usage =
+  "release-record.mjs write|read|check-newer --env ENV [--sha SHA --image NAME=URI ...] [--region R] [--endpoint URL] [--profile P]";
 
 /** The command line; resolves to the exit code. */
 export function main(args: string[]): Promise<number> {
@@ -100,6 +103,14 @@ export function main(args: string[]): Promise<number> {
       console.log(JSON.stringify(record));
       return 0;
     }
-    throw new UsageError(command ? `unknown command "${command}"` : "a command (write or read) is required");
+    if (command === "check-newer") {
+      if (!values.sha) throw new UsageError("check-newer needs --sha (the commit about to be deployed)");
+      const record = await readRelease(target);
+      const order = deployOrder({ sha: values.sha, recordedSha: record?.sha, env: values.env, isAncestor: gitIsAncestor(process.cwd()) });
+      if (!order.ok) throw new Error(`refused: ${order.why}`);
+      console.log(`may deploy: ${order.why}`);
+      return 0;
+    }
+    throw new UsageError(command ? `unknown command "${command}"` : "a command (write, read or check-newer) is required");
   });
 }

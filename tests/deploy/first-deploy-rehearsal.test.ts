@@ -50,7 +50,7 @@ import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { loadManifest, repoRoot } from "@bluemoxon/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callLogVariable } from "../../scripts/deploy/aws-call-log.ts";
-import { goLive } from "../../scripts/deploy/go-live.ts";
+import { goLive, parsePublished } from "../../scripts/deploy/go-live.ts";
 import { preflight } from "../../scripts/deploy/preflight.ts";
 import { readRelease, writeRelease } from "../../scripts/deploy/release-record.ts";
 import { smokeApi } from "../../scripts/deploy/smoke.ts";
@@ -177,7 +177,8 @@ async function deployStaging(sha: string, release: Record<string, string>) {
   });
   // go-live: the new API version would migrate here (moto cannot run the image, see the header),
   // then the live aliases move to the versions the apply published.
-  await goLive({ env: "staging", manifest, region, endpoint, skipMigrate: true, log: () => {} });
+  const published = parsePublished((await (tf as Terraform).run(["output", "-json", "published_versions"], { cwd, env })).stdout);
+  await goLive({ env: "staging", manifest, region, endpoint, published, skipMigrate: true, log: () => {} });
   const lines: string[] = [];
   const ok = await smokeApi({ api: urls.staging, secretId: "bluemoxon-staging/api-key", region, endpoint, log: (l) => lines.push(l) });
   expect(ok, lines.join("\n")).toBe(true);

@@ -324,6 +324,16 @@ describe("promote.mjs staging → prod", () => {
     }
   }, 600_000);
 
+  it("--release: refuses when staging's recorded release is another commit than the one promote.yml checked out", async (ctx) => {
+    if (skipReason) return ctx.skip(skipReason);
+    const other = "fedcba9876543210fedcba9876543210fedcba98";
+    const run = await promote(`--release=${other}`);
+    expect(run.code, run.output).toBe(1);
+    expect(run.output).toContain(`staging's recorded release is ${releaseSha}, not ${other}`);
+    expect(run.applyLog).toBe("");
+    expect(await prodImages()).toEqual(expected("v1"));
+  }, 120_000);
+
   it("stops when a required variable is empty in prod, and moves the live aliases back (no re-apply)", async (ctx) => {
     if (skipReason) return ctx.skip(skipReason);
     seed((prod as { endpoint: string }).endpoint, envSpec("prod", "reset", uris("prod"), { DATABASE_HOST: "" }));

@@ -2,7 +2,9 @@
  * The GitHub workflows parse, and say what matters: AWS access only by OIDC role assumption,
  * the image digests built once travel from the build job to terraform apply, the migrate
  * invocation and the smoke test follow the apply, promotion is manual and environment-guarded,
- * and no secret appears in plain text or is pasted into a script.
+ * and no secret appears in plain text or is pasted into a script. Concurrency never drops a queued
+ * promotion, a re-run of an old ci run cannot deploy over a newer staging, and promote runs the
+ * release commit's own scripts.
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -104,6 +106,9 @@ describe("workflows", () => {
     expect(applyAt).toBeGreaterThanOrEqual(0);
     expect(migrateAt).toBeGreaterThan(applyAt);
     expect(smokeAt).toBeGreaterThan(migrateAt);
+    // live moves to the versions this apply published, read from its state, not the highest ones.
+    expect(runs[migrateAt]).toContain("terraform -chdir=terraform/envs/staging output -json published_versions");
+    expect(runs[migrateAt]).toMatch(/go-live\.mjs --env staging --published "\$published"/);
     expect(runs.join("\n")).not.toMatch(/-var[ =]+["']?(api|worker)_image=[^$]*:[a-z0-9._-]+["']?\s/);
   });
 
@@ -137,10 +142,58 @@ describe("workflows", () => {
     }
   });
 
-  it("deploy-staging and promote share one concurrency group that never cancels a deploy", () => {
-    const groups = ["deploy-staging.yml", "promote.yml"].map((f) => wf[f].concurrency);
-    expect(groups[0]?.group).toBe(groups[1]?.group);
-    for (const g of groups) expect(g?.["cancel-in-progress"]).toBe(false);
+  it("never drop a queued promotion: no group shared with deploy-staging, one per release and mode, never cancelling", () => {
+    // GitHub keeps one pending run per group: a run queued behind a running one is cancelled when
+    // another is queued. So a promotion's group must be one nothing else queues into but the same
+    // promotion (same release, same mode), and no deploy-staging run (every push to main) shares it.
+    const staging = wf["deploy-staging.yml"].concurrency;
+    const promote = wf["promote.yml"].concurrency;
+    expect(staging?.["cancel-in-progress"]).toBe(false);
+    expect(promote?.["cancel-in-progress"]).toBe(false);
+    expect(promote?.group).toContain(`\${{ inputs.release }}`);
+    expect(promote?.group).toMatch(/\$\{\{ inputs\.dry_run && '[\w-]+' \|\| '[\w-]+' \}\}/);
+    expect(staging?.group).not.toContain("${{");
+    expect(promote?.group.startsWith(`${staging?.group}`)).toBe(false);
+    expect(wf["ci.yml"].concurrency?.group).not.toBe(promote?.group);
+    const inputs = (wf["promote.yml"].on.workflow_dispatch as { inputs: Record<string, { required?: boolean; type?: string }> }).inputs;
+    expect(inputs.release).toMatchObject({ required: true, type: "string" });
+  });
+
+  it("deploy-staging refuses a commit older than staging's release (a re-run of an old ci run) before it plans", () => {
+    const { deploy } = wf["deploy-staging.yml"].jobs;
+    const checkout = deploy.steps.find((s) => s.uses?.startsWith("actions/checkout@"));
+    expect(checkout?.with?.["fetch-depth"], "the history check-newer compares with").toBe(0);
+    const runs = deploy.steps.map((s) => s.run ?? "");
+    const roleAt = deploy.steps.findIndex((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials"));
+    const checkAt = runs.findIndex((r) => r.includes('scripts/release-record.mjs check-newer --env staging --sha "$DEPLOY_SHA"'));
+    const planAt = runs.findIndex((r) => /terraform plan/.test(r));
+    expect(checkAt).toBeGreaterThan(roleAt);
+    expect(planAt).toBeGreaterThan(checkAt);
+    expect(wf["deploy-staging.yml"].env?.DEPLOY_SHA).toBe(`\${{ github.event.workflow_run.head_sha }}`);
+  });
+
+  it("promote runs the release commit's scripts, Terraform and lockfile, after checking it is a commit of main", () => {
+    const job = wf["promote.yml"].jobs.promote;
+    expect(job.env?.RELEASE).toBe(`\${{ inputs.release }}`);
+    const releaseCheckoutAt = job.steps.findIndex(
+      (s) => s.uses?.startsWith("actions/checkout@") && s.with?.ref === `\${{ inputs.release }}`,
+    );
+    expect(releaseCheckoutAt).toBeGreaterThan(0);
+    // Before it: only the dispatch ref's history (with origin/main) and a git check — no script, npm or terraform.
+    const before = job.steps.slice(0, releaseCheckoutAt);
+    expect(before[0].uses).toMatch(/^actions\/checkout@/);
+    expect(before[0].with?.["fetch-depth"]).toBe(0);
+    const check = before.map((s) => s.run ?? "").join("\n");
+    expect(check).toContain('git merge-base --is-ancestor "$RELEASE" origin/main');
+    expect(check).toMatch(/\[0-9a-f\]\{40\}/);
+    expect(check).not.toMatch(/\b(npx|npm|node|zx|terraform)\b/);
+    expect(before.some((s) => s.uses?.startsWith("aws-actions/"))).toBe(false);
+    // After it: everything that runs repository code, and no partial checkout of only some paths.
+    const after = job.steps.slice(releaseCheckoutAt + 1);
+    expect(after.some((s) => /\bnpm ci\b/.test(s.run ?? ""))).toBe(true);
+    const promote = after.map((s) => s.run ?? "").find((r) => r.includes("scripts/promote.mjs staging prod"));
+    expect(promote).toContain('--release "$RELEASE"');
+    expect(job.steps.map((s) => s.run ?? "").join("\n")).not.toMatch(/git checkout [^\n]*--/);
   });
 
   it("install npm packages without install scripts, before any AWS role is assumed", () => {
@@ -185,16 +238,11 @@ describe("workflows", () => {
     for (const r of runs.filter((r) => /terraform (plan|apply)/.test(r))) expect(r).toMatch(/-lock-timeout=/);
   });
 
-  it("deploy-staging records the release only after the smoke test; promote plans prod with that release's Terraform", () => {
+  it("deploy-staging records the release only after the smoke test", () => {
     const runs = wf["deploy-staging.yml"].jobs.deploy.steps.map((s) => s.run ?? "");
     const smokeAt = runs.findIndex((r) => r.includes("scripts/smoke.mjs"));
     const recordAt = runs.findIndex((r) => r.includes("scripts/release-record.mjs write --env staging"));
     expect(recordAt).toBeGreaterThan(smokeAt);
-    const promoteRuns = wf["promote.yml"].jobs.promote.steps.map((s) => s.run ?? "");
-    const checkoutAt = promoteRuns.findIndex((r) => r.includes("release-record.mjs read --env staging") && r.includes("git checkout"));
-    const promoteAt = promoteRuns.findIndex((r) => r.includes("scripts/promote.mjs staging prod"));
-    expect(checkoutAt).toBeGreaterThanOrEqual(0);
-    expect(promoteAt).toBeGreaterThan(checkoutAt);
   });
 
   it("smoke-test the worker as well as the API: deploy-staging invokes the worker, promote does not skip it", () => {

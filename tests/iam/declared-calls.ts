@@ -105,6 +105,12 @@ export const declaredCalls: DeclaredCall[] = [
     why: "go-live's migrate invoke and the worker smoke are skipped on moto (it cannot run the images)",
     call,
   })),
+  {
+    role: "staging-deploy",
+    step: "deploy-staging",
+    why: "deploy-staging's check-newer step (release-record.mjs check-newer) reads staging's record before the plan; the rehearsal does not run it",
+    call: tf("SSM", "GetParameter", { Name: "/bluemoxon-staging/release" }),
+  },
   // promote
   ...stateCalls("prod-promote", "prod", "promote"),
   ...[tf("S3", "GetObject", {}, { path: "/bluemoxon-terraform-state/image-pipeline/staging.tfstate" })].map((call) => ({

@@ -316,6 +316,12 @@ describe("terraform staging on moto", () => {
       expect(String(alias?.values.function_version)).toMatch(/^\d+$/);
       expect(Number(alias?.values.function_version)).toBeLessThanOrEqual(Number(fn.values.version));
     }
+    // go-live's input (--published): every function, the migrate function included, with the
+    // version this apply published.
+    const published = JSON.parse((await tf.run(["output", "-json", "published_versions"], { cwd })).stdout);
+    const functions = byType("aws_lambda_function");
+    expect(functions.map((fn) => String(fn.values.function_name))).toContain(`${names.prefix}-migrate`);
+    expect(published).toEqual(Object.fromEntries(functions.map((fn) => [String(fn.values.function_name), String(fn.values.version)])));
     // The mapping is qualified: AWS reports the alias ARN back, moto the version the alias points at —
     // never the unqualified function ($LATEST).
     for (const mapping of byType("aws_lambda_event_source_mapping")) {

@@ -14,6 +14,10 @@ output "worker_function_names" {
   value = module.pipeline.worker_function_names
 }
 
+output "published_versions" {
+  value = module.pipeline.published_versions
+}
+
 output "queue_urls" {
   value = module.pipeline.queue_urls
 }

@@ -153,6 +153,10 @@ output "live_alias_arn" {
   value = module.function.live_alias_arn
 }
 
+output "published_version" {
+  value = module.function.published_version
+}
+
 output "url" {
   value = aws_apigatewayv2_stage.default.invoke_url
 }

@@ -18,6 +18,14 @@ output "worker_function_names" {
   value = { for k, w in module.worker : k => w.name }
 }
 
+output "published_versions" {
+  description = "{function name: the version this apply published}: go-live moves each `live` alias to exactly these (not to the highest version)."
+  value = merge(
+    { for k, w in module.worker : w.name => w.published_version },
+    { (module.api.name) = module.api.published_version, (module.migrate.name) = module.migrate.published_version },
+  )
+}
+
 output "queue_urls" {
   value = { for k, q in module.queue : k => q.url }
 }

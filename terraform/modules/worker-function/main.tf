@@ -105,6 +105,10 @@ output "live_alias_arn" {
   value = module.function.live_alias_arn
 }
 
+output "published_version" {
+  value = module.function.published_version
+}
+
 output "event_source_mapping_uuid" {
   value = aws_lambda_event_source_mapping.queue.uuid
 }

@@ -29,7 +29,7 @@ if (!existsSync(out) || statSync(out).mtimeMs < newestSource(join(root, "src")))
     bundle: true,
     platform: "node",
     format: "esm",
-    target: "node20",
+    target: "node22",
     // Dependencies (and @bluemoxon/core, imported only when provisioning) stay external so the
     // bundle loads nothing heavy at start.
     packages: "external",

@@ -5,8 +5,8 @@
 import { envBool, envInt, loadConfig, optionalString, requiredString } from "@bluemoxon/core";
 import { z } from "zod";
 import type { BackgroundRemoverOptions, RemoveOptions } from "./background/background-remover.ts";
-import { bgThreadsSetting } from "./background/threads.ts";
 import type { DecodeLimits } from "./background/decode-image.ts";
+import { bgThreadsSetting } from "./background/threads.ts";
 
 const emptyIsUnset = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
 const optionalPositiveInt = () =>

@@ -3,7 +3,8 @@
  * port of its own, its ws:// URL on the ready line and in stack.json. The test attaches over the
  * Chrome DevTools Protocol (Node 22's WebSocket), sets a breakpoint by URL in the worker's
  * process-job.ts, imports a sample listing through the API, sees the debugger pause there (the
- * job not done meanwhile), resumes and sees the job complete. An unknown target is a usage error.
+ * job not done meanwhile), resumes and sees the job complete; --inspect=api is the API process's
+ * inspector. An unknown target is a usage error.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync } from "node:fs";
@@ -158,4 +159,26 @@ describe("npm start -- --inspect=worker", () => {
       session.close();
     }
   }, 600_000);
+});
+
+describe("npm start -- --inspect=api", () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ args: ["--no-watch", "--inspect=api"] });
+  }, 300_000);
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it("the URL on the ready line is the API process's inspector", async () => {
+    expect(stack.inspect?.worker).toBeUndefined();
+    expect(stack.output()).toContain(`inspect(api)=${stack.inspect?.api}`);
+    const session = await cdp(stack.inspect!.api!);
+    try {
+      const { result } = await session.send("Runtime.evaluate", { expression: "process.pid" });
+      expect(result.value).toBe(stack.pids.api);
+    } finally {
+      session.close();
+    }
+  }, 60_000);
 });

@@ -16,7 +16,6 @@ import { createDb, createLogger, type LogLevel, loadManifest, migrationsDir, res
 import { startEmulator } from "@bluemoxon/emulator";
 import { startTriggers } from "@bluemoxon/event-source-mapping";
 import { createPrincipals } from "../../services/emulator/src/iam/index.ts";
-import { inspectorUrl } from "./inspector-url.ts";
 import { secretFile } from "./secret-file.ts";
 
 const env = process.env;
@@ -85,9 +84,6 @@ async function waitForMigratedDatabase(url: string, timeoutMs = 120_000) {
 }
 
 const worker = principals.services.worker;
-// npm start -- --inspect=worker: the worker function's handler child gets an inspector on this port.
-const inspectPort = Number(env.WORKER_INSPECT_PORT ?? 0);
-const inspected = Object.entries(manifest.functions).find(([, f]) => f.service === "worker")?.[0];
 if (env.LOCAL_AWS_TRIGGERS !== "off" && env.DATABASE_URL) await waitForMigratedDatabase(env.DATABASE_URL);
 const triggers =
   env.LOCAL_AWS_TRIGGERS === "off"
@@ -107,18 +103,13 @@ const triggers =
           AWS_SECRET_ACCESS_KEY: worker.secretAccessKey,
           LOG_LEVEL: env.LOG_LEVEL ?? "info",
           ...(env.BG_MODEL ? { BG_MODEL: env.BG_MODEL } : {}),
-          // npm start's BG_THREADS=auto (idle cores); unset under --lambda-cpu, as on Lambda.
-          ...(env.BG_THREADS ? { BG_THREADS: env.BG_THREADS } : {}),
           ...(env.PATH ? { PATH: env.PATH } : {}),
         },
         log: log.child({ component: "trigger" }),
         taskRoot,
-        ...(inspectPort && inspected ? { inspect: { function: inspected, port: inspectPort } } : {}),
       });
-// The debugged child is started before the first batch; its URL is known once it listens.
-const inspect = triggers && inspectPort ? await inspectorUrl(inspectPort) : undefined;
 
-console.log(`local-aws ready ${JSON.stringify({ url: emulator.url, iam: enforceIam, pid: process.pid, ...(inspect ? { inspect } : {}) })}`);
+console.log(`local-aws ready ${JSON.stringify({ url: emulator.url, iam: enforceIam, pid: process.pid })}`);
 
 let stopping = false;
 async function stop(signal: string) {

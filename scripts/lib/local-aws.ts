@@ -103,6 +103,8 @@ const triggers =
           AWS_SECRET_ACCESS_KEY: worker.secretAccessKey,
           LOG_LEVEL: env.LOG_LEVEL ?? "info",
           ...(env.BG_MODEL ? { BG_MODEL: env.BG_MODEL } : {}),
+          // npm start's BG_THREADS=auto (idle cores); unset under --lambda-cpu, as on Lambda.
+          ...(env.BG_THREADS ? { BG_THREADS: env.BG_THREADS } : {}),
           ...(env.PATH ? { PATH: env.PATH } : {}),
         },
         log: log.child({ component: "trigger" }),

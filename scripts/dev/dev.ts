@@ -12,16 +12,19 @@ import { join, resolve } from "node:path";
 import { chalk } from "zx";
 import { DataDirLockedError } from "./data-dir-lock.ts";
 import { parseCli } from "./parse-cli.ts";
-import { stackRoot, startStack } from "./start-stack.ts";
+import { type InspectTarget, inspectTargets, stackRoot, startStack } from "./start-stack.ts";
 
-const usage = `usage: npm start [-- --no-watch] [--verbose] [--lambda-cpu]
+const usage = `usage: npm start [-- --no-watch] [--verbose] [--lambda-cpu] [--inspect=worker|api]
 
   --no-watch    no hot reload (by default a change under services/api or packages/core restarts
                 the API, under services/worker replaces the worker's handler processes, and to
                 pipeline.json re-provisions the local AWS)
   --verbose     stream every process's log lines (also DEV_VERBOSE=1)
   --lambda-cpu  the worker's engine sizes its threads as on Lambda (from the function's memory)
-                instead of using this machine's idle cores (BG_THREADS=auto): for rehearsals`;
+                instead of using this machine's idle cores (BG_THREADS=auto): for rehearsals
+  --inspect=T   start T (worker: the worker's handler process; api: the API) with an inspector on
+                a free loopback port; its ws:// URL is on the ready line and in stack.json. The
+                worker then runs one slot with no timeout kill`;
 
 /**
  * The stack's environment. Under npm start the background-removal engine uses the machine's idle
@@ -47,7 +50,16 @@ function fail(message: string): never {
 }
 
 export async function main(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const flags = parseCli(args, { "no-watch": { type: "boolean" }, verbose: { type: "boolean" }, "lambda-cpu": { type: "boolean" } }, usage);
+  const flags = parseCli(
+    args,
+    { "no-watch": { type: "boolean" }, verbose: { type: "boolean" }, "lambda-cpu": { type: "boolean" }, inspect: { type: "string" } },
+    usage,
+  );
+  const inspect = flags.inspect as InspectTarget | undefined;
+  if (inspect !== undefined && !inspectTargets.includes(inspect)) {
+    console.error(`--inspect must be one of ${inspectTargets.join(", ")}, got "${flags.inspect}"\n\n${usage}`);
+    process.exit(2);
+  }
   const started = performance.now();
   const dataDir = resolve(env.DATA_DIR?.trim() || join(stackRoot, ".local"));
   const ports = {
@@ -75,6 +87,7 @@ export async function main(args: string[], env: NodeJS.ProcessEnv = process.env)
       ports,
       env: stackEnv(env, flags["lambda-cpu"] === true),
       watch,
+      inspect,
       verbose: env.DEV_VERBOSE === "1" || flags.verbose,
       report: (line) => console.log(line.startsWith("reload:") && line.includes(" failed ") ? chalk.yellow(line) : line),
       onFatal: (message) => {
@@ -86,7 +99,11 @@ export async function main(args: string[], env: NodeJS.ProcessEnv = process.env)
     const { info } = stack;
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     console.log(
-      `ready in ${seconds}s  dashboard=${info.dashboard}  api=${info.api}  docs=${info.docs}  emulator=${info.emulator}  ebay-fixture=${info.ebayFixture}  apiKey=${info.apiKey}`,
+      `ready in ${seconds}s  dashboard=${info.dashboard}  api=${info.api}  docs=${info.docs}  emulator=${info.emulator}  ebay-fixture=${info.ebayFixture}  apiKey=${info.apiKey}${Object.entries(
+        info.inspect ?? {},
+      )
+        .map(([target, url]) => `  inspect(${target})=${url}`)
+        .join("")}`,
     );
     console.log(
       chalk.dim(

@@ -18,6 +18,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadManifest, resourceNames } from "@bluemoxon/core";
 import { freePort } from "../lib/free-port.ts";
+import { inspectorUrl } from "../lib/inspector-url.ts";
 import { secretFile } from "../lib/secret-file.ts";
 import { acquireDataDirLock, type DataDirLock } from "./data-dir-lock.ts";
 import { apiFunctionEnv } from "./function-env.ts";
@@ -42,7 +43,13 @@ export interface StackInfo {
   databaseUrl: string;
   pids: Record<string, number>;
   startedAt: string;
+  /** `npm start -- --inspect=…`: the inspector's `ws://127.0.0.1:…` URL of the process debugged. */
+  inspect?: Partial<Record<InspectTarget, string>>;
 }
+
+/** What `--inspect` can debug: the worker's handler process or the API's. */
+export const inspectTargets = ["worker", "api"] as const;
+export type InspectTarget = (typeof inspectTargets)[number];
 
 export interface StartStackOptions {
   dataDir: string;
@@ -54,6 +61,8 @@ export interface StartStackOptions {
   watch?: boolean;
   /** Where the one-line reload reports go. */
   report?: (line: string) => void;
+  /** Start this process with an inspector on a free loopback port (the worker: one slot, no timeout kill). */
+  inspect?: InspectTarget;
   /** A part that died for good: the stack cannot go on (default: throw nothing, just report). */
   onFatal?: (message: string) => void;
 }
@@ -156,6 +165,7 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
           ready: /pglite ready (\S+)/,
         });
 
+    const inspectPort = options.inspect ? await freePort() : 0;
     const awsDir = join(dataDir, "aws");
     // The worker handler's logger says `service: image-worker`.
     const workerLogs = { "image-worker": "worker" };
@@ -166,6 +176,7 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
       DATABASE_URL: databaseUrl,
       LOG_LEVEL: logLevel,
       PIPELINE_MANIFEST: manifestPath,
+      ...(options.inspect === "worker" ? { WORKER_INSPECT_PORT: String(inspectPort) } : {}),
     });
     const [localAws] = await Promise.all([
       supervisor.start({
@@ -175,12 +186,15 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
         // The worker's handler processes are the local AWS's children: their lines get a file of their own.
         serviceLogs: workerLogs,
         ready: /local-aws ready (\{.*\})/,
+        // The debugged handler child may load the model before local-aws is ready.
+        ...(options.inspect === "worker" ? { timeoutMs: 180_000 } : {}),
       }),
       databaseReady.then(() =>
         supervisor.start({ name: "migrate", script: "scripts/lib/migrate-cli.ts", env: { DATABASE_URL: databaseUrl }, ready: null }),
       ),
     ]);
-    const emulatorUrl = (JSON.parse(localAws?.[1] ?? "{}") as { url: string }).url;
+    const localAwsReady = JSON.parse(localAws?.[1] ?? "{}") as { url: string; inspect?: string };
+    const emulatorUrl = localAwsReady.url;
     const fixtureUrl = (await fixtureReady)?.[1] ?? "";
 
     const credentials = JSON.parse(readFileSync(join(awsDir, "credentials.json"), "utf8")) as Record<
@@ -198,6 +212,7 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
       script: "services/api/src/server.ts",
       env: apiEnv(apiPort),
       ready: /api listening (\S+)/,
+      ...(options.inspect === "api" ? { execArgv: [`--inspect=127.0.0.1:${inspectPort}`] } : {}),
       // A restarted API keeps its port, so the URLs handed out stay valid.
       restartEnv: () => apiEnv(apiPort),
     });
@@ -222,6 +237,8 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
       databaseUrl,
       pids: {},
       startedAt: new Date().toISOString(),
+      ...(options.inspect === "worker" && localAwsReady.inspect ? { inspect: { worker: localAwsReady.inspect } } : {}),
+      ...(options.inspect === "api" ? { inspect: { api: await inspectorUrl(inspectPort, 30_000) } } : {}),
     };
     writeStack();
 

@@ -28,6 +28,8 @@ export interface ChildSpec {
    * this child's (the local AWS runs the worker's handler processes; their lines are the worker's).
    */
   serviceLogs?: Record<string, string>;
+  /** Node flags before the script (e.g. `--inspect=127.0.0.1:9230`). */
+  execArgv?: string[];
 }
 
 /** The `service` of a JSON log line, if it is one. */
@@ -127,14 +129,18 @@ export class Supervisor {
   start(spec: ChildSpec): Promise<RegExpExecArray | null> {
     const logFile = join(this.o.logsDir, `${spec.name}.log`);
     appendFileSync(logFile, `\n--- ${new Date().toISOString()} start ---\n`);
-    const child = spawn(process.execPath, ["--import", "tsx", "--import", dieWithParent, join(this.o.root, spec.script)], {
-      cwd: this.o.root,
-      env: { ...(this.o.env ?? process.env), ...spec.env },
-      // stdin: the pipe the child watches (see die-with-parent.ts); nothing is ever written to it.
-      stdio: ["pipe", "pipe", "pipe"],
-      // Own process group: a terminal Ctrl-C reaches only the supervisor, which stops the children in order.
-      detached: true,
-    });
+    const child = spawn(
+      process.execPath,
+      [...(spec.execArgv ?? []), "--import", "tsx", "--import", dieWithParent, join(this.o.root, spec.script)],
+      {
+        cwd: this.o.root,
+        env: { ...(this.o.env ?? process.env), ...spec.env },
+        // stdin: the pipe the child watches (see die-with-parent.ts); nothing is ever written to it.
+        stdio: ["pipe", "pipe", "pipe"],
+        // Own process group: a terminal Ctrl-C reaches only the supervisor, which stops the children in order.
+        detached: true,
+      },
+    );
     const entry: Entry = {
       spec,
       child,

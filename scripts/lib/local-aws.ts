@@ -16,6 +16,7 @@ import { createDb, createLogger, type LogLevel, loadManifest, migrationsDir, res
 import { startEmulator } from "@bluemoxon/emulator";
 import { startTriggers } from "@bluemoxon/event-source-mapping";
 import { createPrincipals } from "../../services/emulator/src/iam/index.ts";
+import { inspectorUrl } from "./inspector-url.ts";
 import { secretFile } from "./secret-file.ts";
 
 const env = process.env;
@@ -84,6 +85,9 @@ async function waitForMigratedDatabase(url: string, timeoutMs = 120_000) {
 }
 
 const worker = principals.services.worker;
+// npm start -- --inspect=worker: the worker function's handler child gets an inspector on this port.
+const inspectPort = Number(env.WORKER_INSPECT_PORT ?? 0);
+const inspected = Object.entries(manifest.functions).find(([, f]) => f.service === "worker")?.[0];
 if (env.LOCAL_AWS_TRIGGERS !== "off" && env.DATABASE_URL) await waitForMigratedDatabase(env.DATABASE_URL);
 const triggers =
   env.LOCAL_AWS_TRIGGERS === "off"
@@ -109,9 +113,12 @@ const triggers =
         },
         log: log.child({ component: "trigger" }),
         taskRoot,
+        ...(inspectPort && inspected ? { inspect: { function: inspected, port: inspectPort } } : {}),
       });
+// The debugged child is started before the first batch; its URL is known once it listens.
+const inspect = triggers && inspectPort ? await inspectorUrl(inspectPort) : undefined;
 
-console.log(`local-aws ready ${JSON.stringify({ url: emulator.url, iam: enforceIam, pid: process.pid })}`);
+console.log(`local-aws ready ${JSON.stringify({ url: emulator.url, iam: enforceIam, pid: process.pid, ...(inspect ? { inspect } : {}) })}`);
 
 let stopping = false;
 async function stop(signal: string) {

@@ -18,7 +18,9 @@ import {
 import { createLogger, loadManifest, type Manifest, parseManifest } from "@bluemoxon/core";
 import { startTriggers, type Triggers } from "@bluemoxon/event-source-mapping";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { inspectorUrl } from "../../scripts/lib/inspector-url.ts";
 import { type AwsBackend, startAwsBackend } from "../support/aws-backend.ts";
+import { freePort } from "../support/free-port.ts";
 import { until } from "../support/until.ts";
 import type { InvocationRecord } from "./handlers/record-invocation.ts";
 
@@ -54,6 +56,8 @@ interface Setup {
   maxReceiveCount?: number;
   visibilitySeconds?: number;
   timeoutMsOverride?: number;
+  /** Debug the function's children: an inspector on this port (one slot, no timeout kill). */
+  inspectPort?: number;
 }
 
 let counter = 0;
@@ -116,6 +120,7 @@ async function setup(options: Setup) {
       handlers: { [fn]: `${handlersDir}${options.handler}` },
       functionEnv: { TRIGGER_TEST_OUT: out, CUSTOM_SETTING: "from-functionEnv" },
       timeoutMsOverride: options.timeoutMsOverride,
+      ...(options.inspectPort ? { inspect: { function: fn, port: options.inspectPort } } : {}),
       stopGraceMs: 5_000,
       // The crash tests print expected stack traces; keep the test output readable.
       childStdio: "ignore",
@@ -351,6 +356,23 @@ describe.skipIf(!backend)("SQS trigger", () => {
     const timeoutLog = logLines.find((l) => l.function === t.fn && l.outcome === "timeout");
     expect(timeoutLog?.error).toMatch(/timed out after 1\.00 seconds/);
     expect(Number(timeoutLog?.ms)).toBeGreaterThanOrEqual(1_000);
+    await triggers.stop();
+  });
+
+  it("with inspect: the child starts before any record with an inspector on the port, runs one slot, and is not killed at the timeout", async () => {
+    const port = await freePort();
+    // 700 ms handlers against a 100 ms timeout: each would be killed, were the function not being debugged.
+    const t = await setup({ handler: "slow.ts#handler", batchSize: 1, concurrency: 2, timeoutMsOverride: 100, inspectPort: port });
+    const triggers = await t.startTrigger();
+    const [debugged] = await waitFor(
+      "the debugged child, before any record",
+      () => triggers.childPids()[t.fn]?.length === 1 && triggers.childPids()[t.fn],
+    );
+    expect(await inspectorUrl(port)).toMatch(new RegExp(`^ws://127\\.0\\.0\\.1:${port}/`));
+    await t.send(["d1", "d2", "d3"]);
+    await waitFor("3 invocations", () => t.invocations().length === 3);
+    expect(t.invocations().map((i) => i.pid)).toEqual([debugged, debugged, debugged]);
+    expect(await settledStats(triggers, t.fn)).toMatchObject({ timedOut: 0, succeeded: 3, maxRunning: 1, childrenStarted: 1 });
     await triggers.stop();
   });
 });

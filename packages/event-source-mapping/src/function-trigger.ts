@@ -153,7 +153,8 @@ export class FunctionTrigger {
       if (!slot) break;
       if (this.o.prewarm) {
         try {
-          await this.pool.environment(slot);
+          // An environment started ahead of its first batch counts as one started, as at a batch.
+          if ((await this.pool.environment(slot)).started) this.stats.childrenStarted++;
         } catch (error) {
           if (!this.running) break;
           // An init error: the runtime's container starts it again; wait for the next one.

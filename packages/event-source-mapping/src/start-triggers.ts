@@ -61,6 +61,13 @@ export interface StartTriggersOptions {
    * for an environment to call in (default: none, a slot waits for its runtime before it takes records).
    */
   runtimeApi?: { host?: string; port?: number; killEnvironment?: (key: string) => Promise<void> | void };
+  /**
+   * Step-through debugging of one function's handler children: each starts with an inspector on
+   * 127.0.0.1:`port`, the function runs one slot (one child, so one port) with no timeout kill
+   * (a paused handler is not a hung one), and its child is started before the first batch so a
+   * debugger can attach and set breakpoints first. Child processes only (not with `runtimeApi`).
+   */
+  inspect?: { function: string; port: number };
 }
 
 export interface Triggers {
@@ -120,7 +127,10 @@ export async function startTriggers(options: StartTriggersOptions): Promise<Trig
       const aws = createAwsClients({ region, endpoint, credentials, maxSockets: spec.maximumConcurrency + 2 });
       clients.push(aws);
       const identity = { physicalName: names.function(name), region, accountId: names.accountId, memoryMb: spec.memoryMb };
-      const initTimeoutMs = options.initTimeoutMs ?? 60_000;
+      const inspecting = options.inspect?.function === name && !options.runtimeApi;
+      // No timeout kill while debugging: the longest a timer can wait (about 24.8 days).
+      const timeoutMs = inspecting ? 2_147_483_647 : (options.timeoutMsOverride ?? spec.timeoutSeconds * 1000);
+      const initTimeoutMs = inspecting ? 2_147_483_647 : (options.initTimeoutMs ?? 60_000);
       let startEnvironment: () => Promise<ExecutionEnvironment>;
       let prewarm: { interrupt(): void } | undefined;
       if (options.runtimeApi) {
@@ -148,21 +158,24 @@ export async function startTriggers(options: StartTriggersOptions): Promise<Trig
             // Each environment has a log stream of its own, as on Lambda.
             env: { ...env, AWS_LAMBDA_LOG_STREAM_NAME: logStreamName() },
             memoryMb: spec.memoryMb,
+            ...(inspecting ? { inspectPort: options.inspect?.port } : {}),
             cwd: taskRoot,
             initTimeoutMs,
             stdio: options.childStdio ?? "inherit",
           });
+        // The debugged child starts now, not at the first batch: the debugger attaches before work arrives.
+        if (inspecting) prewarm = { interrupt: () => {} };
       }
       const trigger = new FunctionTrigger({
         name,
-        spec,
+        spec: inspecting ? { ...spec, maximumConcurrency: 1 } : spec,
         sqs: aws.sqs,
         names,
         endpoint,
         region,
         startEnvironment,
         prewarm,
-        timeoutMs: options.timeoutMsOverride ?? spec.timeoutSeconds * 1000,
+        timeoutMs,
         waitTimeSeconds: options.waitTimeSeconds ?? 20,
         log,
       });

@@ -36,6 +36,8 @@ export interface WarmChildOptions {
   env: Record<string, string>;
   /** Heap limit, from the function's memory size, so a runaway handler dies like an OOM-killed Lambda. */
   memoryMb?: number;
+  /** An inspector on 127.0.0.1:`inspectPort` (step-through debugging; `npm start -- --inspect=worker`). */
+  inspectPort?: number;
   cwd?: string;
   initTimeoutMs: number;
   /** The child's stdout and stderr: this process's (default), dropped, or both to this process's stderr (`invoke`). */
@@ -81,6 +83,7 @@ export class WarmChild implements ExecutionEnvironment {
   static async spawn(options: WarmChildOptions): Promise<WarmChild> {
     const execArgv = needsTsx(options.modulePath) ? ["--import", tsxLoader()] : [];
     if (options.memoryMb) execArgv.push(`--max-old-space-size=${options.memoryMb}`);
+    if (options.inspectPort) execArgv.push(`--inspect=127.0.0.1:${options.inspectPort}`);
     const proc = fork(childEntry, [], {
       execPath: process.execPath,
       execArgv,

@@ -4,13 +4,13 @@
  * the admin API answers only a local caller holding the per-start token.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DescribeSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { startEmulator } from "@bluemoxon/emulator";
 import { afterAll, describe, expect, it, onTestFinished } from "vitest";
+import { rawRequest } from "./support/raw-request.ts";
 
 const region = "us-east-1";
 type Creds = { accessKeyId: string; secretAccessKey: string };
@@ -29,25 +29,6 @@ function sqsWithExtraMembers(url: string, credentials: Creds, extra: Record<stri
     { step: "build", name: "addExtraMembers" },
   );
   return sqs;
-}
-
-function rawRequest(
-  url: string,
-  options: { method: string; path: string; headers?: Record<string, string>; body?: string },
-): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
-  return new Promise((resolve, reject) => {
-    const target = new URL(url);
-    const req = request(
-      { host: target.hostname, port: target.port, method: options.method, path: options.path, headers: options.headers },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
-      },
-    );
-    req.on("error", reject);
-    req.end(options.body);
-  });
 }
 
 describe("routing errors are the service's own", () => {

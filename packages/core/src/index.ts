@@ -5,7 +5,6 @@ export * from "./errors.ts";
 export * from "./image-jobs/copy-store.ts";
 export * from "./image-jobs/job-store.ts";
 export * from "./image-jobs/lifecycle-table.ts";
-export * from "./job-states.ts";
 export * from "./logger.ts";
 export * from "./manifest.ts";
 export * from "./message.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { allowedFrom, canTransition, jobStatuses, terminalStatuses } from "./job-states.ts";
+import { allowedFrom, canTransition, jobStatuses, terminalJobStatuses } from "./lifecycle-table.ts";
 
 describe("job states", () => {
   it("follow the documented happy path", () => {
@@ -25,6 +25,6 @@ describe("job states", () => {
   });
 
   it("marks completed and failed as terminal", () => {
-    expect(terminalStatuses).toEqual(["completed", "failed"]);
+    expect(terminalJobStatuses).toEqual(["completed", "failed"]);
   });
 });
